@@ -1,0 +1,54 @@
+"""Shared fixtures: the seeds, isolated settings, a private data directory per test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+DATA = Path(__file__).resolve().parent / "data"
+
+_PLATFORM_VARS = (
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_API_URL",
+    "DISCORD_TOKEN",
+    "DISCORD_GUILD_ID",
+    "DISCORD_SHARDS",
+    "DISCORD_APPLICATION_ID",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No developer token, .env or config file may leak into a test."""
+    for name in list(os.environ):
+        if name.startswith("BRIEFBOT_") or name in _PLATFORM_VARS:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BRIEFBOT_CONFIG_FILE", str(tmp_path / "absent.toml"))
+    monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def seeds() -> Path:
+    return SEEDS
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A writable copy of the seeds."""
+    folder = tmp_path / "corpus"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(_env_file=None, corpus=SEEDS, data_dir=tmp_path / "data")
