@@ -1,0 +1,309 @@
+"""The /briefing command every adapter shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from bot.briefings import BriefingService, list_subscriptions_json
+from bot.channels import ChannelRef, CommandContext
+from bot.replies import Block, Reply, ReplyKind
+from bot.storage import Store, Subscription
+
+NOW = datetime(2024, 1, 8, 10, 0, tzinfo=UTC)  # a Monday
+GENERAL = ChannelRef("slack", "T1", "C-general")
+NEWS = ChannelRef("slack", "T1", "C-news")
+
+
+class RecordingScheduler:
+    """Stands in for BriefingScheduler: the service only tells it what changed."""
+
+    def __init__(self) -> None:
+        self.added: list[int] = []
+        self.removed: list[int] = []
+
+    def add(self, subscription: Subscription) -> None:
+        self.added.append(subscription.id)
+
+    def remove(self, subscription_id: int) -> None:
+        self.removed.append(subscription_id)
+
+
+class DigestSpy:
+    def __init__(self) -> None:
+        self.calls: list[tuple[int | None, datetime | None, str]] = []
+
+    async def __call__(self, sub: Subscription | None, since: datetime | None, mode: str) -> Reply:
+        self.calls.append((sub.id if sub else None, since, mode))
+        return Reply(ReplyKind.DIGEST, "Briefing du jour", (Block("Deux nouveaux articles."),))
+
+
+def context(
+    channel: ChannelRef = GENERAL,
+    *,
+    admin: bool = True,
+    direct: bool = False,
+    user: str = "U1",
+) -> CommandContext:
+    async def is_admin() -> bool:
+        return admin
+
+    return CommandContext(
+        channel=channel,
+        user_id=user,
+        user_name="Awa",
+        is_admin=is_admin,
+        is_direct=direct,
+        can_subscribe_here=not direct,
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    store = Store(f"sqlite:///{tmp_path / 'briefbot.db'}")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def scheduler() -> RecordingScheduler:
+    return RecordingScheduler()
+
+
+@pytest.fixture
+def digest() -> DigestSpy:
+    return DigestSpy()
+
+
+@pytest.fixture
+def service(store: Store, scheduler: RecordingScheduler, digest: DigestSpy) -> BriefingService:
+    return BriefingService(store, scheduler, digest, clock=lambda: NOW)  # type: ignore[arg-type]
+
+
+async def test_subscribing_stores_schedules_and_confirms_publicly(
+    service: BriefingService, store: Store, scheduler: RecordingScheduler
+) -> None:
+    reply = await service.handle(context(), "subscribe at=08:00 days=mon-fri tz=Europe/Paris")
+
+    assert reply.kind is ReplyKind.SUCCESS and not reply.private
+    text = reply.plain_text()
+    assert "Ce canal recevra un briefing du lundi au vendredi à 08:00 (Europe/Paris)." in text
+    assert "Prochain envoi : mardi 9 janvier 2024 à 08:00." in text
+    sub = store.find_subscription(GENERAL)
+    assert sub is not None and (sub.created_by, sub.created_by_name) == ("U1", "Awa")
+    assert scheduler.added == [sub.id]
+
+
+async def test_subscribe_options_may_also_come_as_a_mapping(service: BriefingService) -> None:
+    """Adapters with forms (Discord slash options) skip the text parsing."""
+    reply = await service.subscribe(context(), {"at": "7h", "days": "lun-ven"})
+    assert reply.kind is ReplyKind.SUCCESS
+
+
+async def test_a_second_subscription_replaces_the_first_and_says_so(
+    service: BriefingService, store: Store
+) -> None:
+    await service.handle(context(), "subscribe at=08:00 tz=Europe/Paris")
+    reply = await service.handle(context(), "subscribe at=18h tz=Europe/Paris")
+
+    assert reply.title == "Briefing modifié"
+    assert "remplace le précédent (tous les jours à 08:00 (Europe/Paris))" in reply.plain_text()
+    assert len(store.list_subscriptions()) == 1
+    assert store.find_subscription(GENERAL).times == "18:00"
+
+
+async def test_without_a_time_zone_the_confirmation_says_utc(service: BriefingService) -> None:
+    reply = await service.handle(context(), "subscribe at=08:00")
+    assert "les heures sont en UTC" in reply.plain_text()
+
+
+async def test_only_channel_admins_may_subscribe(service: BriefingService, store: Store) -> None:
+    reply = await service.handle(context(admin=False), "subscribe at=08:00")
+    assert reply.is_error and reply.private
+    assert "Seuls les administrateurs" in reply.plain_text()
+    assert store.list_subscriptions() == []
+
+
+async def test_only_channel_admins_may_unsubscribe(service: BriefingService, store: Store) -> None:
+    await service.handle(context(), "subscribe at=08:00")
+    reply = await service.handle(context(admin=False), "unsubscribe")
+    assert reply.is_error
+    assert store.find_subscription(GENERAL) is not None
+
+
+async def test_a_failing_permission_check_is_a_clear_refusal(service: BriefingService) -> None:
+    async def broken() -> bool:
+        raise ConnectionError("slack down")
+
+    ctx = CommandContext(channel=GENERAL, user_id="U1", is_admin=broken)
+    reply = await service.handle(ctx, "subscribe at=08:00")
+    assert reply.is_error and "Impossible de vérifier vos droits" in reply.plain_text()
+
+
+async def test_direct_messages_cannot_be_subscribed(service: BriefingService) -> None:
+    reply = await service.handle(context(direct=True), "subscribe at=08:00")
+    assert reply.is_error and "pas en message privé" in reply.plain_text()
+
+
+async def test_a_misspelt_time_zone_offers_the_corrected_command(
+    service: BriefingService, store: Store
+) -> None:
+    reply = await service.handle(context(), "subscribe at=08:00 tz=Europe/Pariss")
+    assert reply.is_error
+    assert "Vouliez-vous dire Europe/Paris ?" in reply.plain_text()
+    assert reply.suggestions == ("/briefing subscribe at=08:00 tz=Europe/Paris",)
+    assert store.list_subscriptions() == []
+
+
+async def test_an_impossible_hour_is_explained(service: BriefingService) -> None:
+    reply = await service.handle(context(), "subscribe at=25:00")
+    assert "« 25:00 » n'est pas une heure valide (HH:MM, de 00:00 à 23:59)." in reply.plain_text()
+
+
+async def test_an_unknown_day_suggests_the_closest(service: BriefingService) -> None:
+    reply = await service.handle(context(), "subscribe days=lun-vendredo")
+    assert "Vouliez-vous dire vendredi ?" in reply.plain_text()
+
+
+async def test_an_unknown_subcommand_lists_them_and_suggests_the_closest(
+    service: BriefingService,
+) -> None:
+    reply = await service.handle(context(), "subscibe at=08:00")
+    text = reply.plain_text()
+    assert reply.is_error
+    assert "subscribe, unsubscribe, list, now, preview" in text
+    assert "Vouliez-vous dire « subscribe » ?" in text
+
+
+async def test_no_subcommand_shows_the_help(service: BriefingService) -> None:
+    reply = await service.handle(context(), "  ")
+    assert reply.kind is ReplyKind.HELP
+    assert len(reply.blocks[0].items) == 5
+
+
+async def test_french_subcommands_work_too(service: BriefingService, store: Store) -> None:
+    await service.handle(context(), "abonner heure=7h jours=semaine fuseau=Europe/Paris")
+    assert store.find_subscription(GENERAL).days == "mon,tue,wed,thu,fri"
+
+
+async def test_unsubscribing_removes_the_subscription_and_its_job(
+    service: BriefingService, store: Store, scheduler: RecordingScheduler
+) -> None:
+    await service.handle(context(), "subscribe at=08:00")
+    sub_id = store.find_subscription(GENERAL).id
+    reply = await service.handle(context(), "unsubscribe")
+    assert reply.kind is ReplyKind.SUCCESS
+    assert store.find_subscription(GENERAL) is None
+    assert scheduler.removed == [sub_id]
+
+
+async def test_unsubscribing_a_channel_without_subscription_says_so(
+    service: BriefingService,
+) -> None:
+    reply = await service.handle(context(), "unsubscribe")
+    assert not reply.is_error and "n'est abonné à aucun briefing" in reply.plain_text()
+
+
+async def test_list_shows_this_workspace_and_marks_this_channel(
+    service: BriefingService,
+) -> None:
+    await service.handle(context(GENERAL), "subscribe at=08:00 tz=Europe/Paris")
+    await service.handle(context(NEWS), "subscribe at=18h days=lun,mer tz=Europe/Paris")
+    await service.handle(context(ChannelRef("slack", "T2", "C-other")), "subscribe at=9h")
+
+    reply = await service.handle(context(NEWS), "list")
+
+    assert reply.kind is ReplyKind.SUBSCRIPTIONS and reply.private
+    assert [b.heading for b in reply.blocks] == ["Canal C-general", "Canal C-news (ce canal)"]
+    assert reply.blocks[1].text == "chaque lundi et mercredi à 18:00 (Europe/Paris)"
+    assert {"Prochain envoi", "État", "Contenu"} <= {f.name for f in reply.blocks[1].fields}
+    assert [s["channel"] for s in reply.data["subscriptions"]] == ["C-general", "C-news"]
+
+
+async def test_list_with_no_subscription_shows_an_example(service: BriefingService) -> None:
+    reply = await service.handle(context(), "list")
+    assert "/briefing subscribe at=08:00" in reply.plain_text()
+
+
+async def test_now_returns_the_briefing_publicly_and_counts_as_the_last_one(
+    service: BriefingService, store: Store, digest: DigestSpy
+) -> None:
+    await service.handle(context(), "subscribe at=08:00 tz=Europe/Paris")
+    reply = await service.handle(context(admin=False), "now")
+
+    assert reply.kind is ReplyKind.DIGEST and not reply.private
+    sub = store.find_subscription(GENERAL)
+    assert sub.last_delivery == NOW
+    assert store.latest_delivery(sub.id).kind == "manual"
+    await service.handle(context(), "now")
+    assert [since for _, since, _ in digest.calls] == [None, NOW]
+
+
+async def test_now_works_in_a_channel_without_subscription(
+    service: BriefingService, digest: DigestSpy
+) -> None:
+    reply = await service.handle(context(), "now")
+    assert reply.kind is ReplyKind.DIGEST and not reply.private
+    assert digest.calls == [(None, None, "new")]
+
+
+async def test_preview_is_private_says_when_and_records_nothing(
+    service: BriefingService, store: Store
+) -> None:
+    await service.handle(context(), "subscribe at=08:00 days=mon-fri tz=Europe/Paris mode=full")
+    reply = await service.handle(context(), "preview")
+
+    assert reply.private and reply.kind is ReplyKind.DIGEST
+    assert reply.title == "Aperçu — Briefing du jour"
+    assert reply.footer == "Sera posté le mardi 9 janvier 2024 à 08:00 si rien ne change d'ici là."
+    sub = store.find_subscription(GENERAL)
+    assert sub.last_delivery is None and store.deliveries(sub.id) == []
+
+
+async def test_preview_passes_the_subscription_mode(
+    service: BriefingService, digest: DigestSpy
+) -> None:
+    await service.handle(context(), "subscribe mode=full")
+    await service.handle(context(), "preview")
+    assert digest.calls[-1][2] == "full"
+
+
+async def test_preview_without_subscription_explains_how_to_subscribe(
+    service: BriefingService,
+) -> None:
+    reply = await service.handle(context(), "preview")
+    assert reply.private and "n'est abonné à aucun briefing" in reply.footer
+
+
+async def test_a_database_failure_gives_a_clear_message(
+    service: BriefingService, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def down(**_: object) -> None:
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(store, "list_subscriptions", down)
+    reply = await service.handle(context(), "list")
+    assert reply.is_error and "momentanément indisponibles" in reply.plain_text()
+    assert "locked" not in reply.plain_text()
+
+
+async def test_the_service_works_without_a_scheduler(store: Store, digest: DigestSpy) -> None:
+    service = BriefingService(store, None, digest, clock=lambda: NOW)
+    reply = await service.handle(context(), "subscribe at=08:00")
+    assert reply.kind is ReplyKind.SUCCESS
+
+
+async def test_subscriptions_export_as_json_for_the_cli(
+    service: BriefingService, store: Store
+) -> None:
+    await service.handle(context(), "subscribe at=08:00 days=mon-fri tz=Europe/Paris")
+    [row] = list_subscriptions_json(store, now=NOW)
+    assert row["channel"] == "C-general"
+    assert row["schedule"] == "du lundi au vendredi à 08:00 (Europe/Paris)"
+    assert row["next_run"] == "2024-01-09T08:00:00+01:00"  # local time, offset included
+    assert datetime.fromisoformat(row["next_run"]) == NOW + timedelta(hours=21)
+    assert row["paused"] is False

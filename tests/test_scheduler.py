@@ -1,0 +1,508 @@
+"""The briefing scheduler, driven with explicit datetimes instead of the real clock."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import create_engine
+
+from bot.channels import ChannelRef
+from bot.delivery import DeliveryError
+from bot.replies import Block, Reply, ReplyKind
+from bot.scheduler import (
+    BriefingScheduler,
+    Outcome,
+    Reason,
+    SlotResult,
+    backoff,
+    job_id,
+    latest_fire_time,
+)
+from bot.schedules import parse_options, parse_schedule
+from bot.storage import SENT, SKIPPED, Base, Store, Subscription
+
+PARIS = ZoneInfo("Europe/Paris")
+# Monday 8 January 2024, 08:00 in Paris (winter, UTC+1).
+MONDAY_0800 = datetime(2024, 1, 8, 7, 0, tzinfo=UTC)
+TUESDAY_0800 = MONDAY_0800 + timedelta(days=1)
+WEDNESDAY_0800 = MONDAY_0800 + timedelta(days=2)
+CREATED = MONDAY_0800 - timedelta(days=3)  # subscribed the Friday before
+
+
+class FakePublisher:
+    """Records posts; channels in `failing` raise like a deleted channel would."""
+
+    platform = "slack"
+
+    def __init__(self, failing: set[str] | None = None) -> None:
+        self.posts: list[tuple[str, Reply]] = []
+        self.paused: list[tuple[str, str]] = []
+        self.failing = failing or set()
+        self.gates: dict[str, asyncio.Event] = {}
+
+    async def publish(self, channel: ChannelRef, reply: Reply) -> None:
+        if channel.channel in self.gates:
+            await self.gates[channel.channel].wait()
+        if channel.channel in self.failing:
+            raise DeliveryError("channel_not_found", permanent=True)
+        self.posts.append((channel.channel, reply))
+
+    async def notify_paused(self, channel: ChannelRef, reason: str) -> None:
+        self.paused.append((channel.channel, reason))
+
+    def channels(self) -> list[str]:
+        return [channel for channel, _ in self.posts]
+
+
+def digest(sub: Subscription, since: datetime | None) -> Reply:
+    return Reply(ReplyKind.DIGEST, "Briefing", (Block("Trois nouveaux articles."),))
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+# Set BRIEFBOT_TEST_POSTGRES_URL (postgresql+psycopg://…, a throwaway database: its tables
+# are dropped) to run these tests on PostgreSQL as well as SQLite.
+POSTGRES_URL = os.environ.get("BRIEFBOT_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'briefbot.db'}"
+    assert POSTGRES_URL is not None
+    engine = create_engine(POSTGRES_URL)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    store = Store(db_url)
+    yield store
+    store.close()
+
+
+def subscribe(
+    store: Store,
+    channel: str = "C-general",
+    text: str = "at=08:00 days=mon-fri tz=Europe/Paris",
+    *,
+    platform: str = "slack",
+    now: datetime = CREATED,
+) -> Subscription:
+    spec = parse_schedule(parse_options(text))
+    ref = ChannelRef(platform, "T1", channel)
+    return store.save_subscription(ref, spec, created_by="U1", now=now).subscription
+
+
+def make_scheduler(store: Store, publisher: FakePublisher, **kwargs: object) -> BriefingScheduler:
+    options: dict[str, object] = {
+        "grace": timedelta(hours=1),
+        "max_failures": 3,
+        "retry_base": timedelta(minutes=1),
+    }
+    options.update(kwargs)
+    return BriefingScheduler(store, {"slack": publisher}, digest, **options)  # type: ignore[arg-type]
+
+
+# --- time ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("local_day", "utc_fire"),
+    [
+        (datetime(2024, 3, 29, 8, 0, tzinfo=PARIS), datetime(2024, 3, 29, 7, 0, tzinfo=UTC)),
+        (datetime(2024, 4, 1, 8, 0, tzinfo=PARIS), datetime(2024, 4, 1, 6, 0, tzinfo=UTC)),
+        (datetime(2024, 10, 25, 8, 0, tzinfo=PARIS), datetime(2024, 10, 25, 6, 0, tzinfo=UTC)),
+        (datetime(2024, 10, 28, 8, 0, tzinfo=PARIS), datetime(2024, 10, 28, 7, 0, tzinfo=UTC)),
+    ],
+    ids=["before-march-change", "after-march-change", "before-october", "after-october"],
+)
+async def test_a_paris_0800_job_fires_at_0800_paris_time_across_dst_changes(
+    store: Store, local_day: datetime, utc_fire: datetime
+) -> None:
+    sub = subscribe(store, now=datetime(2024, 1, 1, tzinfo=UTC))
+    publisher = FakePublisher()
+    clock = Clock(utc_fire + timedelta(milliseconds=300))  # APScheduler wakes a bit late
+    scheduler = make_scheduler(store, publisher, clock=clock)
+
+    result = await scheduler.fire(sub.id)
+
+    assert result is not None and result.outcome is Outcome.SENT
+    assert result.scheduled_for == utc_fire == local_day
+    assert publisher.channels() == ["C-general"]
+
+
+def test_the_next_fire_after_the_march_change_is_one_hour_earlier_in_utc(store: Store) -> None:
+    trigger = subscribe(store).spec.trigger()
+    friday = datetime(2024, 3, 29, 7, 0, tzinfo=UTC)  # 08:00 CET
+    monday = trigger.get_next_fire_time(friday, friday)
+    assert monday == datetime(2024, 4, 1, 6, 0, tzinfo=UTC)  # 08:00 CEST
+    assert monday.astimezone(PARIS).hour == 8
+
+
+def test_the_latest_fire_time_is_found_after_a_long_outage() -> None:
+    trigger = parse_schedule(parse_options("at=08:00 tz=Europe/Paris")).trigger()
+    after = datetime(2023, 1, 1, tzinfo=UTC)
+    until = datetime(2024, 6, 5, 12, 0, tzinfo=UTC)
+    assert latest_fire_time(trigger, after, until) == datetime(2024, 6, 5, 6, 0, tzinfo=UTC)
+
+
+def test_no_fire_time_is_due_before_the_first_one() -> None:
+    trigger = parse_schedule(parse_options('cron="0 8 1 * *"')).trigger()
+    after = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+    assert latest_fire_time(trigger, after, datetime(2024, 1, 31, tzinfo=UTC)) is None
+
+
+def test_backoff_doubles_up_to_its_cap() -> None:
+    delays = [backoff(n, timedelta(minutes=1), timedelta(minutes=5)) for n in range(1, 6)]
+    assert [d.total_seconds() / 60 for d in delays] == [1, 2, 4, 5, 5]
+
+
+# --- exactly once and restarts ---------------------------------------------------------
+
+
+async def test_running_the_same_slot_twice_posts_once(store: Store) -> None:
+    sub = subscribe(store)
+    publisher = FakePublisher()
+    scheduler = make_scheduler(store, publisher)
+
+    first = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    second = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+
+    assert (first.outcome, second.outcome) == (Outcome.SENT, Outcome.DUPLICATE)
+    assert len(publisher.posts) == 1
+
+
+async def test_two_schedulers_on_one_database_post_a_slot_once(db_url: str) -> None:
+    one, two = Store(db_url), Store(db_url)
+    sub = subscribe(one)
+    pub_one, pub_two = FakePublisher(), FakePublisher()
+    results = await asyncio.gather(
+        make_scheduler(one, pub_one).run_slot(sub.id, MONDAY_0800, now=MONDAY_0800),
+        make_scheduler(two, pub_two).run_slot(sub.id, MONDAY_0800, now=MONDAY_0800),
+    )
+    assert sorted(r.outcome for r in results) == sorted([Outcome.SENT, Outcome.DUPLICATE])
+    assert len(pub_one.posts) + len(pub_two.posts) == 1
+    one.close()
+    two.close()
+
+
+async def test_a_restart_between_two_runs_loses_nothing_and_doubles_nothing(db_url: str) -> None:
+    before = Store(db_url)
+    sub = subscribe(before)
+    first_publisher = FakePublisher()
+    first = make_scheduler(before, first_publisher)
+    assert (await first.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)).outcome is Outcome.SENT
+    before.close()
+
+    after = Store(db_url)  # the bot stops and starts again half an hour later
+    second_publisher = FakePublisher()
+    second = make_scheduler(after, second_publisher)
+    assert await second.catch_up(MONDAY_0800 + timedelta(minutes=30)) == []
+    again = await second.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800 + timedelta(minutes=30))
+    tuesday = await second.run_slot(sub.id, TUESDAY_0800, now=TUESDAY_0800)
+
+    assert (again.outcome, tuesday.outcome) == (Outcome.DUPLICATE, Outcome.SENT)
+    assert len(first_publisher.posts) == len(second_publisher.posts) == 1
+    assert [d.status for d in after.deliveries(sub.id)] == [SENT, SENT]
+    assert after.get_subscription(sub.id).last_delivery == TUESDAY_0800
+    after.close()
+
+
+async def test_a_second_start_after_a_missed_slot_posts_it_only_once(db_url: str) -> None:
+    store = Store(db_url)
+    sub = subscribe(store)
+    publisher = FakePublisher()
+    late = MONDAY_0800 + timedelta(minutes=10)
+
+    first = await make_scheduler(store, publisher).catch_up(late)
+    restarted = Store(db_url)
+    second = await make_scheduler(restarted, publisher).catch_up(late)
+    restarted.close()
+
+    assert [r.outcome for r in first] == [Outcome.SENT]
+    assert second == []
+    assert len(publisher.posts) == 1
+    assert store.get_subscription(sub.id).last_delivery == late
+    store.close()
+
+
+async def test_a_crash_after_claiming_never_posts_the_slot_again(store: Store) -> None:
+    sub = subscribe(store)
+    store.claim_delivery(sub.id, MONDAY_0800, now=MONDAY_0800)  # claimed, then the bot died
+    publisher = FakePublisher()
+
+    results = await make_scheduler(store, publisher).catch_up(MONDAY_0800 + timedelta(minutes=5))
+
+    assert results == []
+    assert publisher.posts == []
+
+
+# --- missed runs -----------------------------------------------------------------------
+
+
+async def test_a_run_missed_within_the_grace_period_is_posted_late_with_a_note(
+    store: Store,
+) -> None:
+    sub = subscribe(store)
+    publisher = FakePublisher()
+    scheduler = make_scheduler(store, publisher)
+
+    [result] = await scheduler.catch_up(MONDAY_0800 + timedelta(minutes=40))
+
+    assert result.outcome is Outcome.SENT
+    note = "Briefing de 08:00 envoyé avec 40 min de retard : le bot était arrêté."
+    assert result.note == note
+    [(channel, reply)] = publisher.posts
+    assert (channel, reply.blocks[0].text) == ("C-general", note)
+    assert store.deliveries(sub.id)[0].note == note
+
+
+async def test_a_run_missed_beyond_the_grace_period_is_recorded_as_skipped(store: Store) -> None:
+    sub = subscribe(store)
+    publisher = FakePublisher()
+    scheduler = make_scheduler(store, publisher)
+
+    [result] = await scheduler.catch_up(MONDAY_0800 + timedelta(hours=2, minutes=30))
+
+    assert result.outcome is Outcome.SKIPPED
+    assert publisher.posts == []
+    [delivery] = store.deliveries(sub.id)
+    assert (delivery.status, delivery.scheduled_for) == (SKIPPED, MONDAY_0800)
+    assert "non envoyé" in delivery.note
+    assert await scheduler.catch_up(MONDAY_0800 + timedelta(hours=3)) == []
+
+
+async def test_several_missed_runs_coalesce_into_the_latest(store: Store) -> None:
+    sub = subscribe(store)
+    publisher = FakePublisher()
+    scheduler = make_scheduler(store, publisher)
+
+    results = await scheduler.catch_up(WEDNESDAY_0800 + timedelta(minutes=20))
+
+    assert [(r.scheduled_for, r.outcome) for r in results] == [(WEDNESDAY_0800, Outcome.SENT)]
+    assert len(publisher.posts) == 1
+    assert [d.scheduled_for for d in store.deliveries(sub.id)] == [WEDNESDAY_0800]
+
+
+async def test_a_schedule_set_after_todays_time_is_not_owed_todays_briefing(store: Store) -> None:
+    subscribe(store, now=MONDAY_0800 + timedelta(hours=2))  # subscribed at 10:00 for 08:00
+    publisher = FakePublisher()
+    results = await make_scheduler(store, publisher).catch_up(MONDAY_0800 + timedelta(hours=3))
+    assert results == []
+    assert publisher.posts == []
+
+
+async def test_a_job_woken_beyond_the_grace_period_skips_instead_of_posting(store: Store) -> None:
+    sub = subscribe(store)
+    publisher = FakePublisher()
+    clock = Clock(MONDAY_0800 + timedelta(hours=3))  # the machine slept through 08:00
+    result = await make_scheduler(store, publisher, clock=clock).fire(sub.id)
+    assert result is not None and result.outcome is Outcome.SKIPPED
+    assert publisher.posts == []
+
+
+# --- failures --------------------------------------------------------------------------
+
+
+async def test_a_failing_channel_is_retried_with_backoff_then_paused_beside_a_healthy_one(
+    store: Store,
+) -> None:
+    healthy = subscribe(store, "C-general")
+    broken = subscribe(store, "C-deleted")
+    publisher = FakePublisher(failing={"C-deleted"})
+    scheduler = make_scheduler(store, publisher, max_failures=3)
+
+    ok, failed = await asyncio.gather(
+        scheduler.run_slot(healthy.id, MONDAY_0800, now=MONDAY_0800),
+        scheduler.run_slot(broken.id, MONDAY_0800, now=MONDAY_0800),
+    )
+    assert ok.outcome is Outcome.SENT
+    assert publisher.channels() == ["C-general"]
+    assert failed.outcome is Outcome.FAILED
+    assert failed.retry_at == MONDAY_0800 + timedelta(minutes=1)
+
+    results: list[SlotResult] = [failed]
+    while results[-1].retry_at is not None:
+        results.append(
+            await scheduler.run_slot(
+                broken.id, MONDAY_0800, now=results[-1].retry_at, reason=Reason.RETRY
+            )
+        )
+
+    assert [r.outcome for r in results] == [Outcome.FAILED, Outcome.FAILED, Outcome.PAUSED]
+    assert results[1].retry_at == MONDAY_0800 + timedelta(minutes=1 + 2)
+    paused = store.get_subscription(broken.id)
+    assert paused.paused and "3 échecs" in paused.paused_reason
+    assert [channel for channel, _ in publisher.paused] == ["C-deleted"]
+    assert publisher.channels() == ["C-general"]
+    assert not store.get_subscription(healthy.id).paused
+
+    tuesday = await scheduler.run_slot(broken.id, TUESDAY_0800, now=TUESDAY_0800)
+    assert tuesday.outcome is Outcome.INACTIVE
+
+
+async def test_a_slow_channel_does_not_hold_up_the_others(store: Store) -> None:
+    slow = subscribe(store, "C-slow")
+    fast = subscribe(store, "C-fast")
+    publisher = FakePublisher()
+    publisher.gates["C-slow"] = asyncio.Event()
+    scheduler = make_scheduler(store, publisher)
+
+    slow_task = asyncio.create_task(scheduler.run_slot(slow.id, MONDAY_0800, now=MONDAY_0800))
+    fast_result = await scheduler.run_slot(fast.id, MONDAY_0800, now=MONDAY_0800)
+
+    assert fast_result.outcome is Outcome.SENT
+    assert not slow_task.done()
+    publisher.gates["C-slow"].set()
+    assert (await slow_task).outcome is Outcome.SENT
+    assert publisher.channels() == ["C-fast", "C-slow"]
+
+
+async def test_a_publish_that_never_answers_times_out_as_a_failure(store: Store) -> None:
+    sub = subscribe(store, "C-stuck")
+    publisher = FakePublisher()
+    publisher.gates["C-stuck"] = asyncio.Event()  # never set
+    scheduler = make_scheduler(store, publisher, slot_timeout=timedelta(0))
+
+    result = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+
+    assert (result.outcome, result.error) == (Outcome.FAILED, "délai dépassé")
+
+
+async def test_a_failed_slot_is_retried_after_a_restart(db_url: str) -> None:
+    store = Store(db_url)
+    sub = subscribe(store, "C-flaky")
+    flaky = FakePublisher(failing={"C-flaky"})
+    await make_scheduler(store, flaky).run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    store.close()
+
+    again = Store(db_url)  # restarted before the retry job ran; the channel works again
+    healed = FakePublisher()
+    [result] = await make_scheduler(again, healed).catch_up(MONDAY_0800 + timedelta(minutes=5))
+
+    assert result.outcome is Outcome.SENT
+    assert healed.channels() == ["C-flaky"]
+    assert again.deliveries(sub.id)[0].attempts == 2
+    again.close()
+
+
+async def test_an_empty_briefing_is_recorded_but_not_posted(store: Store) -> None:
+    sub = subscribe(store, text="at=08:00 tz=Europe/Paris empty=skip")
+    publisher = FakePublisher()
+    scheduler = BriefingScheduler(store, {"slack": publisher}, lambda sub, since: None)
+
+    result = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+
+    assert result.outcome is Outcome.EMPTY
+    assert publisher.posts == []
+    assert store.deliveries(sub.id)[0].status == SKIPPED
+    assert store.get_subscription(sub.id).last_delivery is None
+
+
+async def test_the_digest_is_asked_for_what_is_new_since_the_last_briefing(store: Store) -> None:
+    sub = subscribe(store)
+    seen: list[datetime | None] = []
+
+    async def remember(sub: Subscription, since: datetime | None) -> Reply:
+        seen.append(since)
+        return digest(sub, since)
+
+    scheduler = BriefingScheduler(store, {"slack": FakePublisher()}, remember)
+    await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    await scheduler.run_slot(sub.id, TUESDAY_0800, now=TUESDAY_0800)
+
+    assert seen == [None, MONDAY_0800]
+
+
+async def test_a_bug_in_the_digest_is_recorded_without_blaming_the_channel(store: Store) -> None:
+    sub = subscribe(store)
+
+    def broken(sub: Subscription, since: datetime | None) -> Reply:
+        raise RuntimeError("boom")
+
+    scheduler = BriefingScheduler(store, {"slack": FakePublisher()}, broken)
+    result = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+
+    assert result.outcome is Outcome.ERROR
+    assert store.get_subscription(sub.id).consecutive_failures == 0
+
+
+# --- the real APScheduler --------------------------------------------------------------
+
+
+async def test_start_registers_one_job_per_active_subscription_in_its_timezone(
+    store: Store,
+) -> None:
+    paris = subscribe(store, "C-paris")
+    new_york = subscribe(store, "C-ny", "at=07:30 days=weekdays tz=America/New_York")
+    paused = subscribe(store, "C-paused")
+    store.pause(paused.id, "trop d'échecs")
+    subscribe(store, "42", platform="discord")  # no Discord publisher in this process
+    scheduler = make_scheduler(store, FakePublisher())
+
+    await scheduler.start(catch_up=False)
+    try:
+        jobs = {job.id: job for job in scheduler.jobs()}
+        assert set(jobs) == {job_id(paris.id), job_id(new_york.id)}
+        paris_next = jobs[job_id(paris.id)].next_run_time
+        ny_next = jobs[job_id(new_york.id)].next_run_time
+        assert paris_next.tzinfo == PARIS
+        assert (paris_next.hour, paris_next.minute, paris_next.weekday() < 5) == (8, 0, True)
+        assert ny_next.tzinfo == ZoneInfo("America/New_York")
+        assert (ny_next.hour, ny_next.minute) == (7, 30)
+
+        scheduler.remove(new_york.id)
+        assert {job.id for job in scheduler.jobs()} == {job_id(paris.id)}
+        changed = store.save_subscription(
+            paris.channel_ref,
+            parse_schedule(parse_options("at=18h tz=Asia/Tokyo")),
+            created_by="U1",
+        ).subscription
+        scheduler.reschedule(changed)
+        tokyo_next = scheduler.jobs()[0].next_run_time
+        assert (str(tokyo_next.tzinfo), tokyo_next.hour) == ("Asia/Tokyo", 18)
+    finally:
+        await scheduler.shutdown()
+    assert not scheduler.running
+
+
+async def test_a_failure_while_running_schedules_a_one_off_retry_job(store: Store) -> None:
+    sub = subscribe(store, "C-deleted")
+    later = datetime.now(UTC) + timedelta(days=1)  # keeps the retry in APScheduler's future
+    scheduler = make_scheduler(store, FakePublisher(failing={"C-deleted"}), clock=Clock(later))
+    await scheduler.start(catch_up=False)
+    try:
+        result = await scheduler.run_slot(sub.id, later, now=later)
+        retries = [job for job in scheduler.jobs() if job.id.startswith("briefing-retry:")]
+        assert [job.next_run_time for job in retries] == [result.retry_at]
+    finally:
+        await scheduler.shutdown()
+
+
+async def test_start_catches_up_in_the_background_and_shutdown_waits_for_it(
+    store: Store,
+) -> None:
+    subscribe(store)
+    publisher = FakePublisher()
+    clock = Clock(MONDAY_0800 + timedelta(minutes=15))
+    scheduler = make_scheduler(store, publisher, clock=clock)
+
+    await scheduler.start()
+    await scheduler.shutdown()
+
+    assert publisher.channels() == ["C-general"]
