@@ -37,7 +37,9 @@ class Settings(BaseSettings):
     corpus: Path = Field(Path("seeds"), description="Folder of article files")
     data_dir: Path = Field(Path("data"), description="Where the bot writes everything")
     config_dir: Path = Field(Path("config"), description="Editors' files (actors.yaml)")
-    database_url: str | None = Field(None, description="SQLAlchemy URL; SQLite in data_dir if unset")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; SQLite in data_dir if unset"
+    )
     log_level: str = "INFO"
 
     answer_threshold: float = Field(0.35, ge=0.0, le=1.0)
@@ -51,18 +53,30 @@ class Settings(BaseSettings):
     briefing_retry_seconds: int = Field(60, ge=1)
     rate_limit_per_minute: int = Field(10, ge=1)
 
-    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN", "BRIEFBOT_SLACK_BOT_TOKEN"))
-    slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN", "BRIEFBOT_SLACK_APP_TOKEN"))
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_BOT_TOKEN", "BRIEFBOT_SLACK_BOT_TOKEN")
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_APP_TOKEN", "BRIEFBOT_SLACK_APP_TOKEN")
+    )
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=_env("SLACK_SIGNING_SECRET", "BRIEFBOT_SLACK_SIGNING_SECRET")
     )
-    slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL", "BRIEFBOT_SLACK_API_URL"))
+    slack_api_url: str | None = Field(
+        None, validation_alias=_env("SLACK_API_URL", "BRIEFBOT_SLACK_API_URL")
+    )
     slack_port: int = Field(3000, ge=1, le=65535)
     slack_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    discord_token: SecretStr | None = Field(None, validation_alias=_env("DISCORD_TOKEN", "BRIEFBOT_DISCORD_TOKEN"))
-    discord_guild_id: int | None = Field(None, validation_alias=_env("DISCORD_GUILD_ID", "BRIEFBOT_DISCORD_GUILD_ID"))
-    discord_shards: str | None = Field(None, validation_alias=_env("DISCORD_SHARDS", "BRIEFBOT_DISCORD_SHARDS"))
+    discord_token: SecretStr | None = Field(
+        None, validation_alias=_env("DISCORD_TOKEN", "BRIEFBOT_DISCORD_TOKEN")
+    )
+    discord_guild_id: int | None = Field(
+        None, validation_alias=_env("DISCORD_GUILD_ID", "BRIEFBOT_DISCORD_GUILD_ID")
+    )
+    discord_shards: str | None = Field(
+        None, validation_alias=_env("DISCORD_SHARDS", "BRIEFBOT_DISCORD_SHARDS")
+    )
     discord_application_id: int | None = Field(
         None, validation_alias=_env("DISCORD_APPLICATION_ID", "BRIEFBOT_DISCORD_APPLICATION_ID")
     )

@@ -91,7 +91,9 @@ def load_corpus(folder: Path) -> LoadResult:
             result.problems.append(problem)
             continue
         if article.id in seen:
-            problem = Problem(str(path), f"duplicate article id {article.id!r} ({seen[article.id].name})")
+            problem = Problem(
+                str(path), f"duplicate article id {article.id!r} ({seen[article.id].name})"
+            )
             log.warning("skipped %s", problem)
             result.problems.append(problem)
             continue
@@ -257,9 +259,7 @@ def _parse_body(
         raise ArticleError("no article text (only headings, links or markup)")
 
     title = meta.get("title") or title or _title_from(built[0].paragraphs[0])
-    built = [
-        Section((title,), s.paragraphs) if not s.heading_path else s for s in built
-    ]
+    built = [Section((title,), s.paragraphs) if not s.heading_path else s for s in built]
     language = meta.get("language", "fr") or "fr"
     extra = {k: v for k, v in meta.items() if k not in FRONT_MATTER_KEYS}
     return Article(

@@ -79,18 +79,16 @@ def test_paragraph_offsets_point_into_the_source_file(seeds: Path) -> None:
 
 
 def test_french_abbreviation_does_not_end_a_sentence() -> None:
-    article = parse_article(
-        "# T\n\nM. Dupont est arrivé. Il a parlé.\n".encode(), article_id="a"
-    )
+    article = parse_article("# T\n\nM. Dupont est arrivé. Il a parlé.\n".encode(), article_id="a")
     sentences = [s.text for s in article.sentences]
     assert sentences == ["M. Dupont est arrivé.", "Il a parlé."]
 
 
 def test_front_matter_overrides_what_is_inferred() -> None:
     raw = (
-        "---\ntitle: Titre choisi\ndate: 2024-05-02\nsource: AFP\n"
-        "url: https://example.org/a\nlanguage: fr\n---\n# Titre du fichier\n\nUn texte.\n"
-    ).encode()
+        b"---\ntitle: Titre choisi\ndate: 2024-05-02\nsource: AFP\n"
+        b"url: https://example.org/a\nlanguage: fr\n---\n# Titre du fichier\n\nUn texte.\n"
+    )
     article = parse_article(raw, article_id="fm")
     assert (article.title, article.date, article.source, article.url) == (
         "Titre choisi",
@@ -108,7 +106,7 @@ def test_hard_wrapped_markdown_lines_join_into_one_paragraph() -> None:
 
 
 def test_markdown_links_in_text_are_unwrapped() -> None:
-    raw = "# T\n\nSelon [le Monde](https://lemonde.fr), il pleut.\n".encode()
+    raw = b"# T\n\nSelon [le Monde](https://lemonde.fr), il pleut.\n"
     article = parse_article(raw, article_id="l")
     assert article.sections[0].paragraphs[0].text == "Selon le Monde, il pleut."
 

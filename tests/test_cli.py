@@ -1,0 +1,176 @@
+"""The `briefbot` CLI contract: commands, JSON fields, exit statuses, one-line errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import __version__
+from bot.cli import main
+
+from .conftest import ROOT, SEEDS
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse's own exits (--help, --version, usage errors)
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def feed_stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+def test_ask_json_has_the_contract_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["ask", "Qui est Molly Phee ?", "--json", "--corpus", str(SEEDS)], capsys)
+    data = json.loads(out)
+    assert code == 0
+    assert data["answered"] is True
+    assert "Molly Phee" in data["answer"]
+    assert 0 <= data["confidence"] <= 1
+    assert data["citations"][0]["section"] == "DES CONDITIONS STRICTES"
+    assert data["suggestions"] == []
+
+
+def test_ask_prints_a_readable_answer_with_its_source(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["ask", "Combien a coûté la base de drones ?"], capsys)
+    assert code == 0
+    assert "100 millions de dollars" in out
+    assert "Manifestation" in out and "Confiance" in out
+
+
+def test_unanswerable_question_says_so_and_suggests(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["ask", "Quelle est la capitale de l'Australie ?", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["answered"] is False and data["suggestions"]
+
+
+def test_ask_dash_reads_one_question_per_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed_stdin(monkeypatch, b"Qui est Molly Phee ?\n\nQui est Kurt Campbell ?\n")
+    code, out, _ = run(["ask", "-"], capsys)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert [r["question"] for r in rows] == ["Qui est Molly Phee ?", "Qui est Kurt Campbell ?"]
+
+
+def test_ask_dash_reports_a_bad_line_and_goes_on(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed_stdin(monkeypatch, ("x" * 1001 + "\nQui est Molly Phee ?\n").encode())
+    code, out, err = run(["ask", "-"], capsys)
+    assert code == 2
+    assert len(out.splitlines()) == 1
+    assert err.count("\n") == 1 and "line 1" in err
+
+
+def test_undecodable_stdin_is_a_one_line_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    feed_stdin(monkeypatch, b"Qui est \xff\xfe ?\n")
+    code, _, err = run(["ask", "-"], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and "UTF-8" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["ask", ""], "vide"),
+        (["ask", "   "], "vide"),
+        (["ask", "q" * 1001], "trop longue"),
+        (["ask", "question", "--corpus", "/nonexistent/folder"], "corpus folder not found"),
+        (["ask", "question", "--no-such-option"], "unrecognized arguments"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr_with_status_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and needle in err
+    assert "Traceback" not in err
+
+
+def test_question_length_limit_is_configurable(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIEFBOT_MAX_QUESTION_CHARS", "20")
+    code, _, err = run(["ask", "Qui est le Premier ministre du Niger ?"], capsys)
+    assert code == 2 and "maximum 20" in err
+
+
+def test_corpus_folder_from_the_environment(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "a.md").write_text("# Pluie\n\nIl pleut sur Lyon depuis lundi.\n")
+    monkeypatch.setenv("BRIEFBOT_CORPUS", str(tmp_path))
+    code, out, _ = run(["ask", "Depuis quand pleut-il sur Lyon ?", "--json"], capsys)
+    assert code == 0 and json.loads(out)["citations"][0]["article"] == "a"
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0 and out.strip() == f"briefbot {__version__}"
+
+
+@pytest.mark.parametrize("command", ["ask", "chat", "run", "check"])
+def test_help_everywhere(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    code, out, _ = run([command, "--help"], capsys)
+    assert code == 0 and "usage: briefbot" in out
+
+
+def test_check_passes_on_the_seeds(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check"], capsys)
+    assert code == 0 and "no problems found" in out
+
+
+def test_check_reports_every_bad_file_and_exits_1(
+    capsys: pytest.CaptureFixture[str], corpus: Path
+) -> None:
+    (corpus / "broken.txt").write_bytes(b"\xff\xfe\x00binary")
+    (corpus / "empty.md").write_text("")
+    code, out, _ = run(["check", "--corpus", str(corpus)], capsys)
+    assert code == 1
+    assert "broken.txt" in out and "empty.md" in out
+
+
+def test_check_reports_bad_configuration(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIEFBOT_RESCAN_SECONDS", "-1")
+    code, out, _ = run(["check"], capsys)
+    assert code == 1 and "BRIEFBOT_RESCAN_SECONDS" in out
+
+
+def test_python_dash_m_bot_is_the_same_cli() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "--version"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == f"briefbot {__version__}"
+
+
+@pytest.mark.slow
+def test_piped_run_answers_each_line_and_exits(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--corpus", str(SEEDS)],
+        input="Qui est Molly Phee ?\n/help\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Molly Phee" in proc.stdout
+    assert "/actor" in proc.stdout
