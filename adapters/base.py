@@ -1,0 +1,41 @@
+"""What every platform adapter provides to the runner (a connector, in opsdroid's terms)."""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+
+from bot.channels import ChannelRef
+from bot.commands import Commands
+from bot.config import Settings
+from bot.replies import Reply
+
+
+class Adapter(ABC):
+    """Translates platform events into `Commands` calls and replies into platform messages.
+
+    `start` returns once the adapter is listening; `stop` finishes in-flight replies and
+    disconnects. `done` is set when the adapter ends by itself (the console at end of input).
+    """
+
+    platform: str = ""
+
+    def __init__(self, commands: Commands, settings: Settings) -> None:
+        self.commands = commands
+        self.settings = settings
+        self.done = asyncio.Event()
+        self.exit_code = 0
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    async def publish(self, channel: ChannelRef, reply: Reply) -> None:
+        """Post a reply to a channel (scheduled briefings). Raises bot.delivery.DeliveryError."""
+        raise NotImplementedError
+
+    async def notify_paused(self, channel: ChannelRef, reason: str) -> None:
+        """Say in the channel that its briefings are paused, where the platform allows it."""
+        return None
