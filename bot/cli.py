@@ -131,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as err:
         print(f"briefbot: error: {err}", file=sys.stderr)
         return err.code
+    except ConfigError as err:  # raised late, e.g. by an adapter refusing a token
+        print(f"briefbot: error: configuration: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 
@@ -142,7 +145,10 @@ def _setup_logging(settings: Settings, *, quiet: bool) -> None:
         format="briefbot: %(levelname)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("bm25s", "apscheduler.scheduler", "discord", "slack_bolt", "aiohttp.access"):
+    noisy_loggers = (
+        "bm25s", "apscheduler.scheduler", "discord", "slack_bolt", "slack_sdk", "aiohttp.access"
+    )
+    for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
