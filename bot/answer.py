@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .answer_types import AnswerType, expected_type, has_type
@@ -64,8 +64,16 @@ def citation_for(article: Article, section: Section) -> Citation:
 class Answerer:
     """Answers questions from one index; cheap to build, immutable once built."""
 
-    def __init__(self, index: SearchIndex, *, threshold: float = 0.35, suggestions: int = 3):
+    def __init__(
+        self,
+        index: SearchIndex,
+        *,
+        threshold: float = 0.35,
+        suggestions: int = 3,
+        aliases: Mapping[str, str] | None = None,
+    ):
         self.index = index
+        self._aliases = self._foreign_aliases(aliases or {})
         self.threshold = threshold
         self.max_suggestions = suggestions
         self._cased = _cased_forms(index.articles)
@@ -74,8 +82,9 @@ class Answerer:
 
     def answer(self, question: str) -> Answer:
         question = question.strip()
-        terms = self.index.analyse(question)
-        ranked = self.rank(question, k=5, terms=terms)
+        searched = self.resolve_aliases(question)
+        terms = self.index.analyse(searched)
+        ranked = self.rank(searched, k=5, terms=terms)
         if not ranked:
             return self._decline(question, terms, [], 0.0)
         best = ranked[0]
@@ -87,6 +96,30 @@ class Answerer:
         ]
         citations = tuple(self._citation(p) for p in cited)
         return Answer(question, True, excerpt, best.confidence, citations)
+
+    def _foreign_aliases(self, aliases: Mapping[str, str]) -> dict[str, str]:
+        """Aliases the articles never write (ECOWAS for Cédéao), folded, to their names."""
+        out: dict[str, str] = {}
+        for alias, name in aliases.items():
+            alias_words = words(alias)
+            if alias_words and not all(w in self.index.vocabulary for w in alias_words):
+                out[" ".join(alias_words)] = name
+        return out
+
+    def resolve_aliases(self, question: str) -> str:
+        """The question with names the articles spell otherwise replaced by their spelling,
+        so "When did Niger leave ECOWAS?" searches for the Cédéao."""
+        if not self._aliases:
+            return question
+        folded = " ".join(words(question))
+        found = [
+            (alias, name)
+            for alias, name in self._aliases.items()
+            if re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", folded)
+        ]
+        for alias, name in sorted(found, key=lambda pair: -len(pair[0])):
+            folded = re.sub(rf"(?<!\w){re.escape(alias)}(?!\w)", " ".join(words(name)), folded)
+        return folded if found else question
 
     def rank(
         self, question: str, k: int = 5, terms: Sequence[QueryTerm] | None = None

@@ -56,6 +56,14 @@ def fingerprint(folder: Path) -> Fingerprint:
 SnapshotHook = Callable[[Snapshot], None]
 
 
+def curated_aliases(path: Path) -> dict[str, str]:
+    """alias -> canonical name from the editors' actors file (cheap: YAML only, no spaCy)."""
+    from .actors.curated import load_curated
+
+    curated = load_curated(path, missing_ok=True)
+    return {alias: actor.name for actor in curated.actors for alias in actor.aliases}
+
+
 class Library:
     """Owns the current snapshot. `hooks` run on each new snapshot (derived data, caches)."""
 
@@ -83,6 +91,7 @@ class Library:
             index,
             threshold=self.settings.answer_threshold,
             suggestions=self.settings.suggestions,
+            aliases=curated_aliases(Path(self.settings.config_dir) / "actors.yaml"),
         )
         snapshot = Snapshot(
             tuple(result.articles),
