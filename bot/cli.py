@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import logging
 import sys
-import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn
@@ -146,7 +146,12 @@ def _setup_logging(settings: Settings, *, quiet: bool) -> None:
         stream=sys.stderr,
     )
     noisy_loggers = (
-        "bm25s", "apscheduler.scheduler", "discord", "slack_bolt", "slack_sdk", "aiohttp.access"
+        "bm25s",
+        "apscheduler.scheduler",
+        "discord",
+        "slack_bolt",
+        "slack_sdk",
+        "aiohttp.access",
     )
     for noisy in noisy_loggers:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
@@ -373,8 +378,10 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{len(records)} avis : {up} 👍, {len(records) - up} 👎")
     for r in records:
         mark = "👍" if r.value > 0 else "👎"
-        print(f"{mark} {r.created_at:%Y-%m-%d %H:%M} {r.platform}:{r.user_id} « {r.question} » "
-              f"→ {r.article} / {r.section}")
+        print(
+            f"{mark} {r.created_at:%Y-%m-%d %H:%M} {r.platform}:{r.user_id} « {r.question} » "
+            f"→ {r.article} / {r.section}"
+        )
     return 0
 
 

@@ -90,7 +90,7 @@ class Commands:
     def check_actor_name_for(settings: Settings, name: str | None) -> str:
         text = " ".join((name or "").split())
         if not text:
-            raise InputError("Donnez un nom. Exemple : /actor Tiani")
+            raise InputError("Donnez un nom : /actor <personne ou organisation>.")
         limit = settings.max_actor_chars
         if len(text) > limit:
             raise InputError(f"Le nom est trop long ({len(text):,} caractères, maximum {limit}).")

@@ -93,9 +93,7 @@ async def test_unchanged_folder_is_not_rebuilt(corpus: Path, tmp_path: Path) -> 
     assert app.library.current is before
 
 
-async def test_watcher_picks_up_a_new_file_in_the_background(
-    corpus: Path, tmp_path: Path
-) -> None:
+async def test_watcher_picks_up_a_new_file_in_the_background(corpus: Path, tmp_path: Path) -> None:
     app = app_for(corpus, tmp_path)
     stop = asyncio.Event()
     swapped = asyncio.Event()
