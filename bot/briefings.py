@@ -271,10 +271,16 @@ def help_reply() -> Reply:
 
 
 async def _refuse_change(ctx: CommandContext) -> Reply | None:
-    if ctx.is_direct or not ctx.can_subscribe_here:
+    if ctx.is_direct:
         return error(
             "Les briefings se programment dans un canal, pas en message privé : "
             "tapez la commande dans le canal qui doit les recevoir.",
+            title="Pas ici",
+        )
+    if not ctx.can_subscribe_here:
+        return error(
+            "Ce fil ou ce type de canal ne peut pas recevoir de briefings : "
+            "tapez la commande dans le canal principal qui doit les recevoir.",
             title="Pas ici",
         )
     try:

@@ -386,9 +386,11 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_discord_invite(args: argparse.Namespace, settings: Settings) -> int:
-    from adapters.discord_invite import discord_invite_url
+    from adapters.discord_invite import application_id_from_token, discord_invite_url
 
     application_id = args.application_id or settings.discord_application_id
+    if not application_id and settings.discord_token is not None:
+        application_id = application_id_from_token(settings.discord_token.get_secret_value())
     if not application_id:
         raise CliError(
             "no application id: pass --application-id or set DISCORD_APPLICATION_ID "

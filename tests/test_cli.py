@@ -174,3 +174,95 @@ def test_piped_run_answers_each_line_and_exits(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "Molly Phee" in proc.stdout
     assert "/actor" in proc.stdout
+
+
+def test_discord_invite_prints_the_oauth2_url(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["discord-invite", "--application-id", "123456789012345678"], capsys)
+    assert code == 0
+    assert "client_id=123456789012345678" in out
+    assert "scope=bot+applications.commands" in out
+
+
+def test_discord_invite_without_an_application_id_says_how_to_get_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(["discord-invite"], capsys)
+    assert code == 2 and "DISCORD_APPLICATION_ID" in err
+
+
+def test_actor_json_has_the_contract_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["actor", "tiany", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["found"] is True
+    assert set(data) >= {"query", "found", "actor", "candidates", "suggestions"}
+    assert data["actor"]["name"] == "Abdourahamane Tiani"
+    assert set(data["actor"]) >= {"name", "kind", "description", "aliases", "mentions", "related"}
+    assert set(data["actor"]["mentions"][0]) >= {"article", "title", "section", "date", "excerpt"}
+
+
+def test_unknown_actor_is_not_found_with_suggestions(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["actor", "Angela Merkel", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["found"] is False and data["actor"] is None
+    assert data["suggestions"]
+
+
+@pytest.mark.parametrize(("name", "needle"), [("", "Donnez un nom"), ("x" * 201, "trop long")])
+def test_bad_actor_name_is_one_line_with_status_2(
+    capsys: pytest.CaptureFixture[str], name: str, needle: str
+) -> None:
+    code, out, err = run(["actor", name], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1 and needle in err
+
+
+def test_actors_json_lists_every_actor_with_kind_and_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(["actors", "--json"], capsys)
+    rows = json.loads(out)
+    assert code == 0
+    assert {"name": "Molly Phee", "kind": "person", "mentions": 1} in rows
+
+
+def test_digest_json_has_the_contract_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["digest", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0
+    assert set(data) == {"title", "generated_at", "articles", "actors", "timeline"}
+    assert set(data["articles"][0]) == {"id", "title", "date", "url", "key_points", "actors"}
+    assert {"date", "text", "article"} <= set(data["timeline"][0])
+
+
+def test_digest_since_the_future_has_nothing_new(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["digest", "--since", "2999-01-01", "--json"], capsys)
+    assert code == 0 and json.loads(out)["articles"] == []
+
+
+def test_digest_with_a_bad_since_date_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["digest", "--since", "yesterday"], capsys)
+    assert code == 2 and "ISO date" in err
+
+
+def test_timeline_json_is_sorted_by_date(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["timeline", "--json"], capsys)
+    events = json.loads(out)
+    assert code == 0 and len(events) >= 10
+    assert any(e["date"] == "2023-07-26" for e in events)
+
+
+def test_subscriptions_and_feedback_start_empty(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["subscriptions", "--json"], capsys)[1].strip() == "[]"
+    assert run(["feedback", "--json"], capsys)[1].strip() == "[]"
+
+
+def test_check_reports_a_broken_actors_file_with_its_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "actors.yaml").write_text(
+        "actors:\n  - name: A\n    kind: person\n  - name: B\n    kind: wizard\n"
+    )
+    monkeypatch.setenv("BRIEFBOT_CONFIG_DIR", str(config))
+    code, out, _ = run(["check"], capsys)
+    assert code == 1 and "actors.yaml:5" in out and "wizard" in out
