@@ -1,15 +1,16 @@
-"""Evaluation data for the benchmark: the seeds set, PIAF (clean and noisy) and a synthetic corpus."""
+"""Evaluation data for the benchmark: seeds, PIAF (clean and noisy) and a synthetic corpus."""
 
 from __future__ import annotations
 
 import json
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.corpus import Article, Paragraph, Section, Sentence
-from bot.text import split_sentences
+from bot.text import FRENCH_STOP_WORDS, fold, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 PIAF_DIR = ROOT.parent / "shared" / "eval" / "piaf"
@@ -80,3 +81,191 @@ def typo(word: str, rng: random.Random) -> str:
         return word[:i] + word[i] + word[i:]
     letters = "abcdefghijklmnopqrstuvwxyz"
     return word[:i] + rng.choice(letters.replace(word[i].lower(), "")) + word[i + 1 :]
+
+
+# -- synthetic corpus ---------------------------------------------------------------------
+#
+# Realistic enough for timing and memory: French sentences taken from PIAF, sometimes
+# spliced two halves at a time, with a share of their content words replaced by invented
+# words. The invented words come from a Pitman-Yor process, so new words keep appearing at
+# a slowing rate (vocabulary ~ tokens^0.8, Heaps' law, as in a growing news archive) while
+# a few of them become frequent (Zipf), like names in the news.
+
+_ONSETS = "b br c ch cl d dr f fl g gr j k l m n p pl r s t tr v z".split()
+_VOWELS = "a e i o u ou ai é è an on in eu au".split()
+_CODAS = ["", "", "", "n", "r", "s", "l", "t"]
+_SUFFIXES = ["", "", "", "ation", "ement", "ique", "isme", "eur", "ette", "ois", "ien", "ville"]
+_WORD_PIECES = re.compile(r"([^\W\d_]+)", re.UNICODE)
+_TEMPLATES = (
+    "Que sait-on de {} ?",
+    "Qu'en est-il de {} ?",
+    "Pourquoi {} ?",
+    "Quel est le lien entre {} ?",
+    "Comment {} ?",
+    "Où en est {} ?",
+    "{} ?",
+)
+SUBSTITUTION_RATE = 0.25  # share of content words replaced by invented ones
+SPLICE_RATE = 0.4  # share of sentences made of two halves of different PIAF sentences
+
+
+@dataclass(frozen=True)
+class SyntheticQuestion:
+    question: str
+    article: str  # article id
+    section: int  # index of the gold section in the article
+
+
+class _InventedWords:
+    """Pitman-Yor draws over invented words: a long tail that keeps growing, a Zipf head."""
+
+    def __init__(self, rng: random.Random, discount: float = 0.8, concentration: float = 200.0):
+        self.rng = rng
+        self.discount = discount
+        self.concentration = concentration
+        self.words: list[str] = []
+        self.draws: list[str] = []
+
+    def _new(self) -> str:
+        rng = self.rng
+        word = "".join(rng.choice(_ONSETS) + rng.choice(_VOWELS) for _ in range(rng.randint(2, 3)))
+        word += rng.choice(_CODAS) + rng.choice(_SUFFIXES)
+        return word.capitalize() if rng.random() < 0.35 else word
+
+    def draw(self) -> str:
+        n, k = len(self.draws), len(self.words)
+        if self.rng.random() * (n + self.concentration) < self.concentration + self.discount * k:
+            word = self._new()
+            self.words.append(word)
+        else:
+            word = self.rng.choice(self.draws)  # proportional to past use
+        self.draws.append(word)
+        return word
+
+
+@dataclass(frozen=True)
+class _PoolSentence:
+    pieces: tuple[str, ...]  # alternating non-word / word pieces (odd indices are words)
+    replaceable: tuple[int, ...]  # indices of content words
+
+
+def _sentence_pool(piaf_dir: Path) -> list[_PoolSentence]:
+    pool = []
+    with open(piaf_dir / "contexts.jsonl", encoding="utf-8") as f:
+        for line in f:
+            text = json.loads(line)["text"]
+            for s, e in split_sentences(text):
+                pieces = tuple(_WORD_PIECES.split(text[s:e].strip()))
+                replaceable = tuple(
+                    i
+                    for i in range(1, len(pieces), 2)
+                    if len(pieces[i]) >= 4 and fold(pieces[i]) not in FRENCH_STOP_WORDS
+                )
+                if len(pieces) > 6:
+                    pool.append(_PoolSentence(pieces, replaceable))
+    return pool
+
+
+class _Writer:
+    def __init__(self, rng: random.Random, pool: list[_PoolSentence]) -> None:
+        self.rng = rng
+        self.pool = pool
+        self.invented = _InventedWords(rng)
+
+    def sentence(self) -> str:
+        rng = self.rng
+        base = rng.choice(self.pool)
+        pieces = list(base.pieces)
+        replaceable = list(base.replaceable)
+        if rng.random() < SPLICE_RATE:
+            other = rng.choice(self.pool)
+            cut = 2 * rng.randint(1, max(1, len(pieces) // 4)) + 1
+            join = 2 * rng.randint(1, max(1, len(other.pieces) // 4)) + 1
+            cut, join = min(cut, len(pieces) - 1), min(join, len(other.pieces) - 1)
+            shift = cut - join
+            pieces = pieces[:cut] + list(other.pieces[join:])
+            replaceable = [i for i in replaceable if i < cut] + [
+                i + shift for i in other.replaceable if i >= join
+            ]
+        for i in replaceable:
+            if rng.random() < SUBSTITUTION_RATE:
+                pieces[i] = self.invented.draw()
+        text = "".join(pieces).strip()
+        return text[:1].upper() + text[1:]
+
+    def words(self, n: int) -> str:
+        """A few content words (one invented), for titles and headings."""
+        chosen: list[str] = []
+        while len(chosen) < n - 1:
+            s = self.rng.choice(self.pool)
+            if s.replaceable:
+                chosen.append(s.pieces[self.rng.choice(s.replaceable)])
+        chosen.insert(self.rng.randrange(n), self.invented.draw())
+        text = " ".join(chosen)
+        return text[:1].upper() + text[1:]
+
+    def paragraph(self) -> Paragraph:
+        sentences, text = [], ""
+        for _ in range(self.rng.randint(2, 5)):
+            s = self.sentence()
+            start = len(text) + (1 if text else 0)
+            text = f"{text} {s}" if text else s
+            sentences.append(Sentence(s, start, start + len(s)))
+        return Paragraph(text, 0, tuple(sentences))
+
+
+def synthetic_articles(n_sections: int, seed: int = 0, piaf_dir: Path = PIAF_DIR) -> list[Article]:
+    """About `n_sections` sections of French-like news text in articles of 2 to 8 sections."""
+    rng = random.Random(seed)
+    writer = _Writer(rng, _sentence_pool(piaf_dir))
+    articles: list[Article] = []
+    made = 0
+    while made < n_sections:
+        title = writer.words(rng.randint(4, 7))
+        count = min(rng.randint(2, 8), n_sections - made)
+        sections = []
+        for j in range(count):
+            path = (title,) if j == 0 else (title, writer.words(rng.randint(2, 4)))
+            paragraphs = tuple(writer.paragraph() for _ in range(rng.randint(1, 2)))
+            sections.append(Section(path, paragraphs))
+        made += count
+        day = rng.randrange(3650)
+        date = f"{2015 + day // 365:04d}-{1 + day % 365 // 31 % 12:02d}-{1 + day % 28:02d}"
+        articles.append(
+            Article(
+                id=f"syn-{len(articles):06d}",
+                title=title,
+                sections=tuple(sections),
+                date=date,
+                source="synthetic",
+            )
+        )
+    return articles
+
+
+def synthetic_questions(
+    articles: list[Article], n: int, seed: int = 0, noisy: bool = False
+) -> list[SyntheticQuestion]:
+    """Questions that copy a run of 2 to 5 content words from one sentence of one section."""
+    rng = random.Random(seed)
+    out: list[SyntheticQuestion] = []
+    while len(out) < n:
+        article = rng.choice(articles)
+        s = rng.randrange(len(article.sections))
+        sentences = article.sections[s].sentences
+        if not sentences:
+            continue
+        words = [
+            w
+            for w in _WORD_PIECES.findall(rng.choice(sentences).text)
+            if len(w) >= 4 and fold(w) not in FRENCH_STOP_WORDS
+        ]
+        if len(words) < 2:
+            continue
+        size = min(len(words), rng.randint(2, 5))
+        start = rng.randrange(len(words) - size + 1)
+        question = rng.choice(_TEMPLATES).format(" ".join(words[start : start + size]))
+        if noisy:
+            question = add_noise(question, rng)
+        out.append(SyntheticQuestion(question, article.id, s))
+    return out

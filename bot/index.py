@@ -2,17 +2,17 @@
 
 Two stages, the way a search engine does it:
 
-1. Recall, over postings only: BM25 (bm25s) over stems of the folded content words of
-   title, heading and body; a BM25 over stem bigrams (a question often copies a phrase);
-   and a BM25 over whole articles (a question names the article's subject even when the
-   section it wants does not repeat it).
+1. Recall, over postings only: BM25 over stems of the folded content words of title,
+   heading and body; BM25 over stem bigrams (questions often copy a phrase); and BM25 over
+   whole articles (a question names the article's subject even when the section it wants
+   does not repeat it).
 2. Precision, over the best `CANDIDATES` of that: BM25 over character 4-grams of the words
-   (inflections the stemmer misses, typos the corrector could not fix) and a proximity
-   score (the question's words close together in one place).
+   (inflections the stemmer misses, typos the corrector could not fix), a proximity score
+   (the question's words close together) and rapidfuzz's token_set_ratio.
 
 Each signal is divided by its best score before the linear fusion, so the weights mean the
 same on a tiny corpus and a huge one. Query cost follows the postings of the question's
-terms plus a fixed number of candidates, not the corpus size.
+terms plus a fixed number of candidates.
 
 Fuzziness also lives in the query analysis: a query word the corpus has never seen is
 corrected against the corpus vocabulary with rapidfuzz (OSA distance), scanning only words
@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import logging
 import time
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import overload
 
-import bm25s
 import numpy as np
 import scipy.sparse as sp
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from .corpus import Article, Section, Sentence
@@ -38,12 +38,13 @@ from .text import FRENCH_STOP_WORDS, content_words, stem
 
 log = logging.getLogger(__name__)
 
-# Fusion weights; the word BM25 weighs 1. Tuned on PIAF (benchmarks/retrieval.py).
+# Fusion weights; the word BM25 weighs 1. Tuned on PIAF with benchmarks/retrieval.py.
 BIGRAM_WEIGHT = 0.3
-ARTICLE_WEIGHT = 0.5
-NGRAM_WEIGHT = 0.7
-PROXIMITY_WEIGHT = 0.4
-# Passages re-scored by the precise signals: recall of the first stage is ~95% at 50.
+ARTICLE_WEIGHT = 1.0
+NGRAM_WEIGHT = 1.5
+PROXIMITY_WEIGHT = 0.8
+FUZZY_WEIGHT = 0.5
+# Passages re-scored by the precise signals: the first stage has ~95% recall at 50 on PIAF.
 CANDIDATES = 50
 NGRAM = 4
 WINDOW = 8  # proximity: query words counted together within this many content words
@@ -52,6 +53,11 @@ CORRECTED_WEIGHT = 0.85
 # Weight of question-frame words ("en quelle année", "quel est le nom de").
 FRAME_WEIGHT = 0.5
 K1, B = 1.2, 0.75
+# Distinct words of a question that are looked at: user text is untrusted, and each unknown
+# word costs a vocabulary scan; no real question comes near this.
+MAX_QUERY_WORDS = 64
+# 4-grams saturate faster: a word's grams repeat with every repetition of the word.
+NGRAM_K1 = 0.5
 
 # Words that say what kind of answer is wanted rather than what it is about: in a question
 # they are frame far more often than topic, so they count for less (never for nothing).
@@ -150,6 +156,54 @@ class Vocabulary:
         return best[1] if best else None
 
 
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """A BM25 index stored term-major: term t's documents and scores are [indptr[t], ...)."""
+
+    data: np.ndarray  # float32 BM25 contribution of the term to the document
+    indices: np.ndarray  # int32 document
+    indptr: np.ndarray  # int64, len = terms + 1
+    num_docs: int
+
+    @property
+    def document_frequency(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+
+def bm25_postings(
+    docs: np.ndarray, terms: np.ndarray, n_docs: int, n_terms: int, k1: float = K1, b: float = B
+) -> Postings:
+    """BM25 weights of every (term, document) pair, as bm25s computes them ("lucene").
+
+    Built with one numpy sort instead of bm25s's loop over documents: at 100,000 sections
+    that is about a second instead of tens of seconds, and no per-document Python lists.
+    """
+    n = max(n_docs, 1)
+    keys = terms.astype(np.int64)  # (term, doc) pairs as one sortable key, sorted in place
+    keys *= n
+    keys += docs
+    keys.sort()
+    first = np.flatnonzero(np.diff(keys, prepend=-1))  # first occurrence of each pair
+    tf = np.diff(first, append=len(keys)).astype(np.float32)
+    keys = keys[first]
+    del first
+    term = (keys // n).astype(np.int32)
+    doc = (keys % n).astype(np.int32)
+    del keys
+    df = np.bincount(term, minlength=n_terms)
+    length = np.bincount(docs, minlength=n_docs).astype(np.float64)
+    avg = float(length.mean()) if n_docs and length.any() else 1.0
+    idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+    norm = (k1 * (1 - b + b * length / avg)).astype(np.float32)
+    data = norm[doc]
+    data += tf
+    np.divide(tf, data, out=data)
+    data *= idf[term]
+    indptr = np.zeros(n_terms + 1, dtype=np.int64)
+    np.cumsum(df, out=indptr[1:])
+    return Postings(data, doc, indptr, n_docs)
+
+
 class SentenceTerms(Sequence[frozenset[str]]):
     """Stems of each sentence plus its section heading, computed on demand.
 
@@ -174,27 +228,65 @@ class SentenceTerms(Sequence[frozenset[str]]):
 
 
 class SearchIndex:
-    """Sections and sentences of a corpus, indexed for ranked retrieval."""
+    """Sections and sentences of a corpus, indexed for ranked retrieval.
+
+    Every passage is stored once, as the word ids of its title, heading and body in one
+    flat array; the postings, the 4-gram statistics and the sentence terms derive from it.
+    """
 
     def __init__(self, articles: Sequence[Article]) -> None:
         started = time.perf_counter()
         self.articles = list(articles)
         self.passages: list[Passage] = []
         self.sentences: list[Sentence] = []
+        self._read(self.articles)
+        self.sentence_terms: Sequence[frozenset[str]] = SentenceTerms(self)
+        self._n = max(len(self.passages), 1)
+        self._max_idf = float(np.log(1 + (self._n + 0.5) / 0.5))
+
+        counts = np.bincount(self._tokens, minlength=len(self._words))
+        self.vocabulary = Vocabulary(dict(zip(self._words, counts.tolist(), strict=True)))
+        stem_ids: dict[str, int] = {}
+        self._word_stem = np.fromiter(
+            (stem_ids.setdefault(stem(w), len(stem_ids)) for w in self._words),
+            dtype=np.int32,
+            count=len(self._words),
+        )
+        self._stem_ids = stem_ids
+        self._stem_names = list(stem_ids)
+
+        lengths = np.diff(self._passage_start)
+        self._owner = np.repeat(np.arange(len(self.passages), dtype=np.int32), lengths)
+        stems = self._word_stem[self._tokens]
+        self._word_bm25 = bm25_postings(self._owner, stems, len(self.passages), len(stem_ids))
+        self._df = self._word_bm25.document_frequency
+        self._build_bigrams(stems)
+        self._build_articles(stems)
+        self._build_ngrams()
+        del self._owner  # only needed to build: as big as the corpus's token array
+        self.build_seconds = time.perf_counter() - started
+        log.info(
+            "indexed %d sections (%d words, %d stems) in %.1fs",
+            len(self.passages),
+            len(self._words),
+            len(stem_ids),
+            self.build_seconds,
+        )
+
+    # -- building ---------------------------------------------------------------------
+
+    def _read(self, articles: Sequence[Article]) -> None:
+        """Word ids of every passage (title, heading, body) and where each part starts."""
         word_ids: dict[str, int] = {}
-        tokens: list[int] = []  # word ids of every passage, title + heading + body
-        passage_start: list[int] = []
-        heading_start: list[int] = []
-        body_start: list[int] = []
-        sentence_token_start: list[int] = []
-        sentence_token_end: list[int] = []
-        sentence_passage: list[int] = []
-        passage_article: list[int] = []
+        tokens = array("i")
+        passage_start, heading_start, body_start = array("q"), array("q"), array("q")
+        sentence_start, sentence_end = array("q"), array("q")
+        sentence_passage, passage_article = array("i"), array("i")
 
         def ids(text: str) -> list[int]:
             return [word_ids.setdefault(w, len(word_ids)) for w in content_words(text)]
 
-        for a, article in enumerate(self.articles):
+        for a, article in enumerate(articles):
             title_ids = ids(article.title)
             for section in article.sections:
                 path = section.heading_path
@@ -206,127 +298,87 @@ class SearchIndex:
                 tokens.extend(ids(" ".join(own_path)))
                 body_start.append(len(tokens))
                 for sentence in section.sentences:
-                    sentence_token_start.append(len(tokens))
+                    sentence_start.append(len(tokens))
                     tokens.extend(ids(sentence.text))
-                    sentence_token_end.append(len(tokens))
+                    sentence_end.append(len(tokens))
                     self.sentences.append(sentence)
                     sentence_passage.append(len(self.passages))
                 passage_article.append(a)
                 self.passages.append(Passage(article, section, first_sentence, len(self.sentences)))
         passage_start.append(len(tokens))
-
         self._words = list(word_ids)
-        self._tokens = np.asarray(tokens, dtype=np.int32)
-        self._passage_start = np.asarray(passage_start, dtype=np.int64)
-        self._heading_start = np.asarray(heading_start, dtype=np.int64)
-        self._body_start = np.asarray(body_start, dtype=np.int64)
-        self._sentence_token_start = np.asarray(sentence_token_start, dtype=np.int64)
-        self._sentence_token_end = np.asarray(sentence_token_end, dtype=np.int64)
-        self.sentence_passage = np.asarray(sentence_passage, dtype=np.int64)
-        self._passage_article = np.asarray(passage_article, dtype=np.int64)
-        self.sentence_terms: Sequence[frozenset[str]] = SentenceTerms(self)
-
-        counts = np.bincount(self._tokens, minlength=len(self._words))
-        self.vocabulary = Vocabulary(dict(zip(self._words, counts.tolist(), strict=True)))
-
-        stem_ids: dict[str, int] = {}
-        self._word_stem = np.asarray(
-            [stem_ids.setdefault(stem(w), len(stem_ids)) for w in self._words], dtype=np.int32
-        )
-        self._stem_ids = stem_ids
-        self._stem_names = list(stem_ids)
-        self._n = max(len(self.passages), 1)
-        self._max_idf = float(np.log(1 + (self._n + 0.5) / 0.5))
-
-        stems = self._word_stem[self._tokens]
-        lengths = np.diff(self._passage_start)
-        self._word_bm25 = _bm25(_split(stems, lengths), len(stem_ids))
-        self._df = np.diff(self._word_bm25.scores["indptr"])
-        self._build_bigrams(stems)
-        self._build_articles(stems)
-        self._build_ngrams(lengths)
-        self.build_seconds = time.perf_counter() - started
-        log.info(
-            "indexed %d sections, %d words, %d stems in %.1fs",
-            len(self.passages),
-            len(self._words),
-            len(stem_ids),
-            self.build_seconds,
-        )
-
-    # -- building ---------------------------------------------------------------------
+        self._tokens = np.array(tokens, dtype=np.int32)
+        self._passage_start = np.array(passage_start, dtype=np.int64)
+        self._heading_start = np.array(heading_start, dtype=np.int64)
+        self._body_start = np.array(body_start, dtype=np.int64)
+        self._sentence_start = np.array(sentence_start, dtype=np.int64)
+        self._sentence_end = np.array(sentence_end, dtype=np.int64)
+        self.sentence_passage = np.array(sentence_passage, dtype=np.int32)
+        self._passage_article = np.array(passage_article, dtype=np.int32)
 
     def _build_bigrams(self, stems: np.ndarray) -> None:
         """Adjacent stems inside the title, the heading and the body of each passage."""
         n_stems = max(len(self._stem_ids), 1)
-        breaks = np.zeros(len(stems) + 1, dtype=bool)
-        breaks[self._passage_start] = True
-        breaks[self._heading_start] = True
-        breaks[self._body_start] = True
-        # pair i = (stems[i], stems[i+1]); valid when no segment starts at i + 1
-        valid = ~breaks[1:-1] if len(stems) > 1 else np.zeros(0, dtype=bool)
-        keys = stems[:-1].astype(np.int64) * n_stems + stems[1:]
-        positions = np.flatnonzero(valid)
-        self._bigram_keys, bigram_ids = np.unique(keys[positions], return_inverse=True)
-        owner = np.searchsorted(self._passage_start, positions, side="right") - 1
-        per_passage = np.bincount(owner, minlength=len(self.passages))
-        self._bigram_bm25 = _bm25(
-            _split(bigram_ids.astype(np.int32), per_passage), len(self._bigram_keys)
+        starts = np.zeros(len(stems) + 1, dtype=bool)
+        starts[self._passage_start] = True
+        starts[self._heading_start] = True
+        starts[self._body_start] = True
+        positions = np.flatnonzero(~starts[1:-1]).astype(np.int32)  # pair (i, i + 1) in one part
+        keys = stems[positions].astype(np.int64) * n_stems + stems[positions + 1]
+        self._bigram_keys, bigram_ids = np.unique(keys, return_inverse=True)
+        self._bigram_bm25 = bm25_postings(
+            self._owner[positions], bigram_ids, len(self.passages), len(self._bigram_keys)
         )
 
     def _build_articles(self, stems: np.ndarray) -> None:
         """One document per article: its title once, then every heading and body."""
-        docs: list[list[int]] = [[] for _ in self.articles]
-        seen_title: set[int] = set()
-        for p, a in enumerate(self._passage_article.tolist()):
-            start, heading, end = (
-                self._passage_start[p],
-                self._heading_start[p],
-                self._passage_start[p + 1],
-            )
-            if a not in seen_title:
-                seen_title.add(a)
-                docs[a].extend(stems[start:heading].tolist())
-            docs[a].extend(stems[heading:end].tolist())
-        self._article_bm25 = _bm25(docs, len(self._stem_ids))
+        first_of_article = np.ones(len(self.passages), dtype=bool)
+        first_of_article[1:] = self._passage_article[1:] != self._passage_article[:-1]
+        position = np.arange(len(stems))
+        in_title = position < self._heading_start[self._owner]
+        keep = ~in_title | first_of_article[self._owner]
+        self._article_bm25 = bm25_postings(
+            self._passage_article[self._owner[keep]],
+            stems[keep],
+            len(self.articles),
+            len(self._stem_ids),
+        )
 
-    def _build_ngrams(self, lengths: np.ndarray) -> None:
-        """Word -> 4-gram counts, 4-gram document frequencies and passage lengths in 4-grams.
+    def _build_ngrams(self) -> None:
+        """Word -> 4-gram counts, 4-gram document frequencies, passage lengths in 4-grams.
 
-        Passages are never stored as 4-grams: at query time the candidates' words are
-        multiplied by this word -> 4-gram matrix, which is small (one row per word).
+        Passages are never stored as 4-grams: at query time the candidates' word counts
+        are multiplied by this word -> 4-gram matrix, which has one row per word.
         """
         gram_ids: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
+        rows, cols = array("i"), array("i")
         for w, word in enumerate(self._words):
-            for g in char_ngrams(word):
-                rows.append(w)
-                cols.append(gram_ids.setdefault(g, len(gram_ids)))
+            grams = char_ngrams(word)
+            rows.extend([w] * len(grams))
+            cols.extend([gram_ids.setdefault(g, len(gram_ids)) for g in grams])
         self._gram_ids = gram_ids
-        n_words, n_grams = len(self._words), max(len(gram_ids), 1)
+        shape = (max(len(self._words), 1), max(len(gram_ids), 1))
         word_grams = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_words, n_grams)
+            (np.ones(len(rows), dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
+            shape=shape,
         )
         word_grams.sum_duplicates()
         self._gram_words = word_grams.T.tocsr()  # gram -> words, rows sliced per query
         per_word = np.asarray(word_grams.sum(axis=1)).ravel()
-        owner = np.repeat(np.arange(len(self.passages)), lengths)
         self._gram_length = np.bincount(
-            owner, weights=per_word[self._tokens], minlength=len(self.passages)
+            self._owner, weights=per_word[self._tokens], minlength=len(self.passages)
         ).astype(np.float32)
         self._gram_avg = float(self._gram_length.mean()) if len(self.passages) else 1.0
         present = word_grams.copy()
         present.data[:] = 1
-        df = np.zeros(n_grams, dtype=np.int64)
-        chunk = 20_000
+        df = np.zeros(shape[1], dtype=np.int64)
+        chunk = 10_000
         for lo in range(0, len(self.passages), chunk):
-            hi = min(lo + chunk, len(self.passages))
-            grams = (self._passages_by_words(np.arange(lo, hi)) @ present).tocsc()
-            df += np.diff(grams.indptr)
-        self._gram_idf = np.log(1 + (self._n - df + 0.5) / (df + 0.5)).astype(np.float32)
+            block = np.arange(lo, min(lo + chunk, len(self.passages)))
+            df += np.diff((self._bags(block) @ present).tocsc().indptr)
+        self._gram_idf = np.log(1 + (len(self.passages) - df + 0.5) / (df + 0.5))
 
-    def _passages_by_words(self, passages: np.ndarray) -> sp.csr_matrix:
+    def _bags(self, passages: np.ndarray) -> sp.csr_matrix:
         """Word counts of the given passages, one row each."""
         starts = self._passage_start[passages]
         lengths = self._passage_start[passages + 1] - starts
@@ -346,7 +398,9 @@ class SearchIndex:
     def idf(self, term: str) -> float:
         """BM25 idf; terms absent from the corpus get the highest idf there can be."""
         i = self._stem_ids.get(term)
-        df = int(self._df[i]) if i is not None else 0
+        return self._idf(int(self._df[i]) if i is not None else 0)
+
+    def _idf(self, df: int) -> float:
         return float(np.log(1 + (self._n - df + 0.5) / (df + 0.5)))
 
     def analyse(self, question: str) -> list[QueryTerm]:
@@ -356,6 +410,8 @@ class SearchIndex:
         for word in content_words(question):
             if word in seen:
                 continue
+            if len(seen) >= MAX_QUERY_WORDS:
+                break
             seen.add(word)
             term = stem(word)
             if term in self._stem_ids:
@@ -375,14 +431,15 @@ class SearchIndex:
     ) -> list[Hit]:
         """Best `k` passages for the analysed question, best first.
 
-        `question` (the raw text) lets the 4-gram and bigram signals see every word in its
-        place, including words that matched no index term; without it the terms' words
-        stand in for it.
+        `question` (the raw text) lets the 4-gram, bigram and fuzzy signals see every word
+        in its place, including words that matched no index term; without it the terms'
+        words stand in for it.
         """
         weights = self._weights(terms)
         if not weights or k <= 0 or not self.passages:
             return []
         words = content_words(question) if question is not None else [t.word for t in terms]
+        words = words[: 4 * MAX_QUERY_WORDS]
         first = _normalised(_weighted_scores(self._word_bm25, weights))
         bigrams = self._query_bigrams(words, terms)
         if bigrams:
@@ -395,10 +452,10 @@ class SearchIndex:
         if not len(candidates):
             return []
         score = first[candidates].astype(np.float64)
-        bags = self._passages_by_words(candidates)
-        score += NGRAM_WEIGHT * _normalised(self._ngram_scores(candidates, bags, words))
-        idf_weights = {t: w * self._word_bm25_idf(t) for t, w in weights.items()}
+        score += NGRAM_WEIGHT * _normalised(self._ngram_scores(candidates, words))
+        idf_weights = {s: w * self._idf(int(self._df[s])) for s, w in weights.items()}
         score += PROXIMITY_WEIGHT * _normalised(self._proximity(candidates, idf_weights))
+        score += FUZZY_WEIGHT * _normalised(self._fuzzy(candidates, words))
         order = np.argsort(-score, kind="stable")[:k]
         return [Hit(int(candidates[i]), float(score[i])) for i in order]
 
@@ -421,12 +478,8 @@ class SearchIndex:
             weights[sid] = max(weights.get(sid, 0.0), w)
         return weights
 
-    def _word_bm25_idf(self, stem_id: int) -> float:
-        df = int(self._df[stem_id])
-        return float(np.log(1 + (self._n - df + 0.5) / (df + 0.5)))
-
     def _query_bigrams(self, words: Sequence[str], terms: Sequence[QueryTerm]) -> dict[int, float]:
-        """Bigram ids of consecutive matched question words (a miss breaks the chain)."""
+        """Bigram ids of consecutive matched question words (an unmatched word breaks it)."""
         by_word = {t.word: t.term for t in terms}
         n_stems = max(len(self._stem_ids), 1)
         out: dict[int, float] = {}
@@ -444,9 +497,7 @@ class SearchIndex:
             previous = sid
         return out
 
-    def _ngram_scores(
-        self, candidates: np.ndarray, bags: sp.csr_matrix, words: Sequence[str]
-    ) -> np.ndarray:
+    def _ngram_scores(self, candidates: np.ndarray, words: Sequence[str]) -> np.ndarray:
         """BM25 of the question's distinct 4-grams in each candidate."""
         grams = {
             gid for w in words for g in char_ngrams(w) if (gid := self._gram_ids.get(g)) is not None
@@ -454,10 +505,9 @@ class SearchIndex:
         if not grams:
             return np.zeros(len(candidates))
         rows = np.fromiter(grams, dtype=np.int64, count=len(grams))
-        tf = (bags @ self._gram_words[rows].T).toarray()
-        norm = K1 * (1 - B + B * self._gram_length[candidates] / self._gram_avg)
-        saturated = tf * (K1 + 1) / (tf + norm[:, None])
-        return saturated @ self._gram_idf[rows].astype(np.float64)
+        tf = (self._bags(candidates) @ self._gram_words[rows].T).toarray()
+        norm = NGRAM_K1 * (1 - B + B * self._gram_length[candidates] / self._gram_avg)
+        return (tf / (tf + norm[:, None])) @ self._gram_idf[rows]
 
     def _proximity(self, candidates: np.ndarray, weights: Mapping[int, float]) -> np.ndarray:
         """Most query weight found within `WINDOW` consecutive content words of a passage.
@@ -470,24 +520,31 @@ class SearchIndex:
             stem_weight[sid] = w
         out = np.zeros(len(candidates))
         for i, p in enumerate(candidates.tolist()):
-            start, body, end = (
-                self._passage_start[p],
-                self._body_start[p],
-                self._passage_start[p + 1],
-            )
+            start, end = self._passage_start[p], self._passage_start[p + 1]
             stems = self._word_stem[self._tokens[start:end]]
             hits = np.flatnonzero(stem_weight[stems] > 0)
-            if not len(hits):
-                continue
-            positions = hits + np.where(hits >= body - start, WINDOW, 0)
-            out[i] = _best_window(positions.tolist(), stems[hits].tolist(), stem_weight, WINDOW)
+            if len(hits):
+                positions = hits + np.where(hits >= self._body_start[p] - start, WINDOW, 0)
+                out[i] = _best_window(positions.tolist(), stems[hits].tolist(), stem_weight)
         return out
+
+    def _fuzzy(self, candidates: np.ndarray, words: Sequence[str]) -> np.ndarray:
+        """rapidfuzz token_set_ratio of the question's words against each candidate's."""
+        if not words:
+            return np.zeros(len(candidates))
+        names, starts = self._words, self._passage_start
+        texts = [
+            " ".join([names[w] for w in self._tokens[starts[p] : starts[p + 1]].tolist()])
+            for p in candidates.tolist()
+        ]
+        ratios = process.cdist([" ".join(words)], texts, scorer=fuzz.token_set_ratio)
+        return ratios[0].astype(np.float64)
 
     def _sentence_stems(self, i: int) -> frozenset[str]:
         p = int(self.sentence_passage[i])
         ids = np.concatenate(
             (
-                self._tokens[self._sentence_token_start[i] : self._sentence_token_end[i]],
+                self._tokens[self._sentence_start[i] : self._sentence_end[i]],
                 self._tokens[self._heading_start[p] : self._body_start[p]],
             )
         )
@@ -495,8 +552,8 @@ class SearchIndex:
         return frozenset(names[s] for s in self._word_stem[ids].tolist())
 
 
-def _best_window(positions: list[int], stems: list[int], weight: np.ndarray, window: int) -> float:
-    """Largest weight of distinct stems inside any run of `window` positions."""
+def _best_window(positions: list[int], stems: list[int], weight: np.ndarray) -> float:
+    """Largest weight of distinct stems inside any run of `WINDOW` positions."""
     counts: dict[int, int] = {}
     current = best = 0.0
     lo = 0
@@ -505,7 +562,7 @@ def _best_window(positions: list[int], stems: list[int], weight: np.ndarray, win
         if counts.get(s, 0) == 0:
             current += weight[s]
         counts[s] = counts.get(s, 0) + 1
-        while positions[lo] <= pos - window:
+        while positions[lo] <= pos - WINDOW:
             old = stems[lo]
             counts[old] -= 1
             if counts[old] == 0:
@@ -515,31 +572,12 @@ def _best_window(positions: list[int], stems: list[int], weight: np.ndarray, win
     return float(best)
 
 
-def _split(values: np.ndarray, lengths: np.ndarray) -> list[list[int]]:
-    """Consecutive runs of `values` of the given lengths, as lists (what bm25s indexes)."""
-    bounds = np.cumsum(lengths)[:-1]
-    return [part.tolist() for part in np.split(values, bounds)]
-
-
-def _bm25(docs: list[list[int]], vocabulary_size: int) -> bm25s.BM25:
-    """A bm25s index over documents given as lists of token ids in [0, vocabulary_size)."""
-    model = bm25s.BM25(k1=K1, b=B)
-    if not docs:
-        docs = [[]]
-    vocab = {i: i for i in range(max(vocabulary_size, 1))}
-    model.index((docs, vocab), show_progress=False, create_empty_token=False)
-    return model
-
-
-def _weighted_scores(model: bm25s.BM25, weights: Mapping[int, float]) -> np.ndarray:
-    """Sum of per-token BM25 contributions, each scaled by its query weight."""
-    data = model.scores["data"]
-    indices = model.scores["indices"]
-    indptr = model.scores["indptr"]
-    out = np.zeros(model.scores["num_docs"], dtype=np.float32)
-    for token, weight in weights.items():
-        lo, hi = indptr[token], indptr[token + 1]
-        out[indices[lo:hi]] += weight * data[lo:hi]
+def _weighted_scores(postings: Postings, weights: Mapping[int, float]) -> np.ndarray:
+    """Sum of per-term BM25 contributions, each scaled by its query weight."""
+    out = np.zeros(postings.num_docs, dtype=np.float32)
+    for term, weight in weights.items():
+        lo, hi = postings.indptr[term], postings.indptr[term + 1]
+        out[postings.indices[lo:hi]] += weight * postings.data[lo:hi]
     return out
 
 
