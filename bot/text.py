@@ -59,7 +59,9 @@ FRENCH_STOP_WORDS: frozenset[str] = frozenset(
     sois soit sommes son sont sous soyez soyons suis sur t ta te tes toi ton tous tout toute
     toutes tres tu un une unes uns vers voici voila vos votre vous vu y
     combien quoi lequel laquelle dit dire selon etc
-    what who whom which where when why how is are was were the of and to in on for
+    what who whom whose which where when why how is are was were be been being the of and
+    to in on for did does do has have had will would can could should it its this
+    that these those there from with by at as about into than
     """.split()
 )
 
