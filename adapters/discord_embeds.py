@@ -152,23 +152,13 @@ def marked(text: str, marks: tuple[tuple[int, int], ...]) -> str:
 
 def citation_markdown(c: Citation) -> str:
     """`— *Article · Section · date* · [source](url)` under an excerpt."""
-    parts = [c.title]
-    if c.section and c.section != c.title:
-        parts.append(c.section)
-    if c.date:
-        parts.append(c.date)
-    line = f"— *{escape(' · '.join(parts))}*"
+    line = f"— *{escape(c.label)}*"
     url = safe_url(c.url)
     return f"{line} · [source]({url})" if url else line
 
 
 def citation_footer(c: Citation) -> str:
-    parts = [c.title]
-    if c.section and c.section != c.title:
-        parts.append(c.section)
-    if c.date:
-        parts.append(c.date)
-    return plain(" · ".join(parts))
+    return plain(c.label)
 
 
 def suggestion_line(text: str) -> str:

@@ -140,10 +140,8 @@ def field_text(f: Field) -> str:
 def citation_text(c: Citation) -> str:
     """ "Source : <url|Title> · Section · date" — the article linked when it has a URL."""
     m = Mrkdwn().text("Source : ").link(c.url, fit(c.title or c.article, 500))
-    if c.section and c.section != c.title:
-        m.text(" · " + fit(c.section, 500))
-    if c.date:
-        m.text(" · " + fit(c.date, 40))
+    for part in c.details:
+        m.text(" · " + fit(part, 500))
     return m.value()
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .answer_types import AnswerType, expected_type, has_type
-from .corpus import Article, Section
+from .corpus import Article
 from .index import Passage, QueryTerm, SearchIndex
 from .replies import Citation
 from .text import fold, words
@@ -52,10 +52,6 @@ class Answer:
             "citations": [c.to_json() for c in self.citations],
             "suggestions": list(self.suggestions),
         }
-
-
-def citation_for(article: Article, section: Section) -> Citation:
-    return Citation(article.id, article.title, section.label, article.date, article.url)
 
 
 class Answerer:
@@ -222,7 +218,7 @@ class Answerer:
 
     def _citation(self, passage: int) -> Citation:
         p: Passage = self.index.passages[passage]
-        return citation_for(p.article, p.section)
+        return Citation.of(p.article, p.section)
 
     def _decline(
         self, question: str, terms: Sequence[QueryTerm], near: list[int], confidence: float

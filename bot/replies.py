@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .corpus import Article, Section
 
 
 class ReplyKind(StrEnum):
@@ -37,6 +41,25 @@ class Citation:
     section: str
     date: str | None = None
     url: str | None = None
+
+    @classmethod
+    def of(cls, article: Article, section: Section) -> Citation:
+        return cls(article.id, article.title, section.label, article.date, article.url)
+
+    @property
+    def details(self) -> tuple[str, ...]:
+        """Section (when it is not just the title again) and date: what follows the title."""
+        parts = []
+        if self.section and self.section != self.title:
+            parts.append(self.section)
+        if self.date:
+            parts.append(self.date)
+        return tuple(parts)
+
+    @property
+    def label(self) -> str:
+        """ "Title · Section · date", the one-line name of a source."""
+        return " · ".join((self.title, *self.details))
 
     def to_json(self) -> dict[str, str | None]:
         return {
@@ -122,13 +145,7 @@ class Reply:
 
 
 def citation_line(c: Citation) -> str:
-    parts = [c.title]
-    if c.section and c.section != c.title:
-        parts.append(c.section)
-    if c.date:
-        parts.append(c.date)
-    line = " · ".join(parts)
-    return f"{line} <{c.url}>" if c.url else line
+    return f"{c.label} <{c.url}>" if c.url else c.label
 
 
 def confidence_label(confidence: float) -> str:

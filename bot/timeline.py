@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from .corpus import Article, Section
+from .corpus import Article
 from .replies import Block, Citation, Reply, ReplyKind
 from .text import fold
 
@@ -555,7 +555,7 @@ def article_events(article: Article) -> list[TimelineEvent]:
     ref = article_ref or _anchor_reference(article)
     events: list[TimelineEvent] = []
     for section in article.sections:
-        citation = _citation(article, section)
+        citation = Citation.of(article, section)
         recent: list[tuple[int, dt.date]] = []  # (sentence number, day) dated to the day
         for number, sentence in enumerate(section.sentences):
             anchors = [d for n, d in recent if number - n <= ANCHOR_WINDOW]
@@ -581,10 +581,6 @@ def article_events(article: Article) -> list[TimelineEvent]:
                     recent.append((number, resolved.start))
                     anchors = [*anchors, resolved.start]
     return events
-
-
-def _citation(article: Article, section: Section) -> Citation:
-    return Citation(article.id, article.title, section.label, article.date, article.url)
 
 
 def sort_key(event: TimelineEvent) -> tuple[int, int]:
