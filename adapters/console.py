@@ -12,7 +12,7 @@ from typing import TextIO
 from bot.channels import ChannelRef, CommandContext
 from bot.commands import Commands
 from bot.config import Settings
-from bot.replies import Reply
+from bot.replies import Reply, ReplyKind
 
 from .base import Adapter
 
@@ -70,7 +70,11 @@ class ConsoleAdapter(Adapter):
         self._print(f"(briefings en pause : {reason})")
 
     def render(self, reply: Reply) -> str:
-        return reply.plain_text()
+        text = reply.plain_text()
+        if self.interactive and reply.kind in (ReplyKind.ANSWER, ReplyKind.NO_ANSWER):
+            # The question is the title; on a terminal it is already on screen.
+            text = text.removeprefix(reply.title).lstrip("\n")
+        return text
 
     async def handle_line(self, line: str) -> Reply:
         return await self.commands.dispatch(self.context, line)
