@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine
 
 from bot.channels import ChannelRef
 from bot.delivery import DeliveryError
@@ -25,7 +21,7 @@ from bot.scheduler import (
     latest_fire_time,
 )
 from bot.schedules import parse_options, parse_schedule
-from bot.storage import SENT, SKIPPED, Base, Store, Subscription
+from bot.storage import SENT, SKIPPED, Store, Subscription
 
 PARIS = ZoneInfo("Europe/Paris")
 # Monday 8 January 2024, 08:00 in Paris (winter, UTC+1).
@@ -70,29 +66,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-# Set BRIEFBOT_TEST_POSTGRES_URL (postgresql+psycopg://…, a throwaway database: its tables
-# are dropped) to run these tests on PostgreSQL as well as SQLite.
-POSTGRES_URL = os.environ.get("BRIEFBOT_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'data' / 'briefbot.db'}"
-    assert POSTGRES_URL is not None
-    engine = create_engine(POSTGRES_URL)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
-    return POSTGRES_URL
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    store = Store(db_url)
-    yield store
-    store.close()
 
 
 def subscribe(

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 from sqlalchemy.exc import StatementError
 
 from bot.channels import ChannelRef
 from bot.schedules import ScheduleSpec, parse_options, parse_schedule
-from bot.storage import CLAIMED, FAILED, SENT, SKIPPED, Base, Store
+from bot.storage import CLAIMED, FAILED, SENT, SKIPPED, Store
 
 T0 = datetime(2024, 1, 8, 7, 0, tzinfo=UTC)
 GENERAL = ChannelRef("slack", "T1", "C-general")
@@ -25,29 +22,6 @@ NEWS = ChannelRef("slack", "T1", "C-news")
 class FakeArticle:
     id: str
     content_hash: str
-
-
-# Set BRIEFBOT_TEST_POSTGRES_URL (postgresql+psycopg://…, a throwaway database: its tables
-# are dropped) to run these tests on PostgreSQL as well as SQLite.
-POSTGRES_URL = os.environ.get("BRIEFBOT_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'data' / 'briefbot.db'}"
-    assert POSTGRES_URL is not None
-    engine = create_engine(POSTGRES_URL)
-    Base.metadata.drop_all(engine)
-    engine.dispose()
-    return POSTGRES_URL
-
-
-@pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    store = Store(db_url)
-    yield store
-    store.close()
 
 
 def spec(text: str = "at=08:00 days=mon-fri tz=Europe/Paris") -> ScheduleSpec:
