@@ -314,7 +314,6 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     since = _parse_since(args.since)
     services = _services(settings, store=True)
     try:
-        services.store.first_seen(services.library.current.articles)
         digest = services.digest(since, "new" if since else "full")
     finally:
         services.store.close()

@@ -84,7 +84,8 @@ class Library:
 
     def build(self) -> Snapshot:
         """Read the folder and build a snapshot (raises FileNotFoundError if it is missing)."""
-        print_before = fingerprint(self.folder) if self.folder.is_dir() else ()
+        # Taken before reading, so a file changed during the build triggers another one.
+        before = fingerprint(self.folder) if self.folder.is_dir() else ()
         result = load_corpus(self.folder)
         index = SearchIndex(result.articles)
         answerer = Answerer(
@@ -98,7 +99,7 @@ class Library:
             tuple(result.problems),
             index,
             answerer,
-            print_before,
+            before,
             dt.datetime.now(dt.UTC),
         )
         for hook in self.hooks:

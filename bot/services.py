@@ -54,12 +54,16 @@ class Services:
     # -- derived data, cached per snapshot ---------------------------------------------
 
     def _derived(self, snapshot: Snapshot, key: str, make: Callable[[], T]) -> T:
+        """Compute once per snapshot. The lock is the snapshot's own, so building the next
+        snapshot's actors (spaCy, seconds) never blocks look-ups on the served one."""
+        if key in snapshot.extras:
+            return snapshot.extras[key]
         with self._lock:
-            if key in snapshot.extras:
-                return snapshot.extras[key]
-            value = make()
-            snapshot.extras[key] = value
-            return value
+            lock = snapshot.extras.setdefault(f"{key}:lock", threading.Lock())
+        with lock:
+            if key not in snapshot.extras:
+                snapshot.extras[key] = make()
+            return snapshot.extras[key]
 
     def directory_build(self, snapshot: Snapshot | None = None) -> Any:
         snap = snapshot or self.library.current
