@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -180,9 +179,7 @@ class Commands:
     async def dispatch(self, ctx: CommandContext, line: str) -> Reply:
         """A line of text as typed in the console or a DM: '/cmd args' or a plain question."""
         text = line.strip()
-        if not text.startswith("/"):
-            return await self.ask(ctx, text)
-        name, _, args = text[1:].partition(" ")
+        name, _, args = text[1:].partition(" ") if text.startswith("/") else ("ask", "", text)
         name = name.lower()
         try:
             if name == "ask":
@@ -207,11 +204,3 @@ def unknown_command(name: str) -> Reply:
     close = process.extractOne(name, COMMAND_NAMES, score_cutoff=60)
     hint = f" Vouliez-vous dire /{close[0]} ?" if close else ""
     return error(f"Commande inconnue : /{name[:40]}.{hint} Tapez /help pour la liste.")
-
-
-def split_options(text: str) -> list[str]:
-    """Shell-like split that tolerates unbalanced quotes (users type them)."""
-    try:
-        return shlex.split(text)
-    except ValueError:
-        return text.split()
