@@ -24,6 +24,7 @@ MAX_EXCERPT_CHARS = 450
 MAX_EXCERPT_SENTENCES = 2
 MAX_CITATIONS = 3
 CORRECTED_FACTOR = 0.85  # a typo-corrected word is good evidence, not perfect evidence
+BODY_TERMS_CACHE = 50_000  # sentences whose stems are kept between questions
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,8 @@ class Answer:
 
 
 class Answerer:
-    """Answers questions from one index; cheap to build, immutable once built."""
+    """Answers questions from one index; cheap to build, thread-safe to share (its caches
+    only memoise pure functions)."""
 
     def __init__(
         self,
@@ -144,8 +146,12 @@ class Answerer:
     # -- choosing the answering sentences ------------------------------------------------
 
     def _sentence_terms(self, i: int) -> frozenset[str]:
+        """Stems of the sentence's own words (the index's also hold its heading's, which
+        would make every sentence under "Africa Corps" look like an answer about it)."""
         cached = self._body_terms.get(i)
         if cached is None:
+            if len(self._body_terms) >= BODY_TERMS_CACHE:  # bounded on a large corpus
+                self._body_terms.clear()
             cached = self._body_terms[i] = frozenset(index_terms(self.index.sentences[i].text))
         return cached
 
