@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 DATA = Path(__file__).resolve().parent / "data"
 
+# The SDKs read proxy variables themselves; every fake listens on 127.0.0.1.
+_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 _PLATFORM_VARS = (
     "SLACK_BOT_TOKEN",
     "SLACK_APP_TOKEN",
@@ -31,9 +33,9 @@ _PLATFORM_VARS = (
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No developer token, .env or config file may leak into a test."""
+    """No developer token, proxy, .env or config file may leak into a test."""
     for name in list(os.environ):
-        if name.startswith("BRIEFBOT_") or name in _PLATFORM_VARS:
+        if name.startswith("BRIEFBOT_") or name in _PLATFORM_VARS or name in _PROXY_VARS:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BRIEFBOT_CONFIG_FILE", str(tmp_path / "absent.toml"))
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))

@@ -18,9 +18,9 @@ from bot.actors import RawEntity, build_directory
 from bot.actors.discovery import CACHE_PREFIX, SpacyExtractor, discover
 from bot.actors.model import ActorKind
 from bot.loader import load_corpus
+from tests.conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
 ACTORS_YAML = ROOT / "config" / "actors.yaml"
 NEW_ARTICLE = ROOT / "tests" / "data" / "actors" / "010_forum_niamey.md"
 

@@ -10,9 +10,9 @@ import pytest
 from bot.actors import ActorDirectory, build_directory
 from bot.actors.model import Actor, ActorKind, Mention
 from bot.loader import load_corpus
+from tests.conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
 ACTORS_YAML = ROOT / "config" / "actors.yaml"
 NEW_ARTICLE = ROOT / "tests" / "data" / "actors" / "010_forum_niamey.md"
 WIRE = "003_7eb3dd99e69e60ff"

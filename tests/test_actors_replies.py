@@ -11,9 +11,9 @@ from bot.actors.model import Actor, ActorKind, ActorLookup, Mention
 from bot.actors.replies import actor_reply, actors_reply
 from bot.loader import load_corpus
 from bot.replies import ReplyKind
+from tests.conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
 ACTORS_YAML = ROOT / "config" / "actors.yaml"
 
 

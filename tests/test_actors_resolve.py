@@ -6,8 +6,6 @@ checked without loading a model; the real pipeline is exercised in test_actors_d
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.actors.curated import parse_curated
@@ -17,8 +15,8 @@ from bot.actors.model import ActorKind
 from bot.actors.resolve import curated_specs, resolve_actors
 from bot.corpus import Article
 from bot.loader import load_corpus, parse_article
+from tests.conftest import SEEDS
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 WIRE = "003_7eb3dd99e69e60ff"
 MARKDOWN = "000_ab94e0541aefd417"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +20,8 @@ from bot.loader import load_corpus, parse_article
 from bot.replies import ReplyKind
 from bot.text import terms
 from bot.timeline import extract_events
+from tests.conftest import SEEDS
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 LEAD_000 = "000_ab94e0541aefd417"
 WIRE_003 = "003_7eb3dd99e69e60ff"
 NOW = dt.datetime(2026, 11, 21, 8, 0, tzinfo=dt.UTC)

@@ -31,15 +31,7 @@ from tests.fakes.slack_api import (
 )
 from tests.fakes.slack_harness import SlackHarness, running_slack
 
-PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
 MENTIONS = ("<!channel>", "<!here>", "<!everyone>", "<!subteam^", "<@U")
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The SDK reads proxy variables itself; the fake is on 127.0.0.1."""
-    for name in PROXY_VARS:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -7,12 +7,6 @@ import pytest
 from benchmarks.slack_burst import slack_burst
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.mark.slow
 def test_a_small_burst_is_fully_acknowledged_and_answered() -> None:
     result = slack_burst(5)

@@ -20,14 +20,6 @@ from tests.fakes.slack_api import (
 )
 from tests.fakes.slack_harness import SlackHarness, running_slack
 
-PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in PROXY_VARS:
-        monkeypatch.delenv(name, raising=False)
-
 
 @pytest.fixture
 async def slack(tmp_path: Path) -> AsyncIterator[SlackHarness]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -21,8 +20,8 @@ from bot.timeline import (
     sort_key,
     timeline_reply,
 )
+from tests.conftest import SEEDS
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 LEAD_000 = "000_ab94e0541aefd417"
 WIRE_003 = "003_7eb3dd99e69e60ff"
 
