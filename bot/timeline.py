@@ -370,6 +370,18 @@ def _year_for(month: int, ref: _Reference | None, rel: str | None) -> int | None
     return y if month <= m else y - 1
 
 
+def _range_years(
+    g: dict[str, str | None], m1: int, m2: int, ref: _Reference | None
+) -> tuple[int, int] | None:
+    """Years of a range's two ends: the end's as written or resolved, the start's as
+    written or the same year (the year before when the range crosses New Year)."""
+    y2 = int(g["y2"]) if g.get("y2") else _year_for(m2, ref, None)
+    if y2 is None:
+        return None
+    y1 = int(g["y1"]) if g.get("y1") else (y2 if m1 <= m2 else y2 - 1)
+    return y1, y2
+
+
 def _safe_date(year: int, month: int, day: int) -> dt.date | None:
     try:
         return dt.date(year, month, day)
@@ -406,10 +418,10 @@ def _resolve(
         m1 = _month_of(g.get("m1")) or m2
         if m1 is None or m2 is None:
             return None
-        y2 = int(g["y2"]) if g.get("y2") else _year_for(m2, ref, None)
-        if y2 is None:
+        years = _range_years(g, m1, m2, ref)
+        if years is None:
             return None
-        y1 = int(g["y1"]) if g.get("y1") else (y2 if m1 <= m2 else y2 - 1)
+        y1, y2 = years
         start = _safe_date(y1, m1, _day_of(g["d1"]))
         end = _safe_date(y2, m2, _day_of(g["d2"]))
         if not start or not end or end < start:
@@ -419,10 +431,10 @@ def _resolve(
         m1, m2 = _month_of(g["m1"]), _month_of(g["m2"])
         if m1 is None or m2 is None:
             return None
-        y2 = int(g["y2"]) if g.get("y2") else _year_for(m2, ref, None)
-        if y2 is None:
+        years = _range_years(g, m1, m2, ref)
+        if years is None:
             return None
-        y1 = int(g["y1"]) if g.get("y1") else (y2 if m1 <= m2 else y2 - 1)
+        y1, y2 = years
         return _Resolved(dt.date(y1, m1, 1), "month", dt.date(y2, m2, 1), not g.get("y2"))
     if kind == "month":
         month = _month_of(g["m"])
