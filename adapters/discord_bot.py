@@ -247,17 +247,7 @@ class DiscordAdapter(Adapter):
         async def is_admin() -> bool:
             return not is_direct and (permissions.manage_channels or permissions.administrator)
 
-        return CommandContext(
-            channel=ChannelRef(
-                "discord", "dm" if is_direct else str(guild_id), str(interaction.channel_id)
-            ),
-            user_id=str(interaction.user.id),
-            user_name=interaction.user.display_name,
-            is_admin=is_admin,
-            is_direct=is_direct,
-            can_subscribe_here=not is_direct
-            and (channel_type is None or channel_type in SUBSCRIBABLE_CHANNELS),
-        )
+        return _context(guild_id, interaction.channel_id, channel_type, interaction.user, is_admin)
 
     async def run_slash(
         self,
@@ -398,19 +388,7 @@ class DiscordAdapter(Adapter):
             permissions = channel.permissions_for(message.author)  # type: ignore[union-attr]
             return permissions.manage_channels or permissions.administrator
 
-        return CommandContext(
-            channel=ChannelRef(
-                "discord",
-                "dm" if guild_id is None else str(guild_id),
-                str(channel.id),
-            ),
-            user_id=str(message.author.id),
-            user_name=message.author.display_name,
-            is_admin=is_admin,
-            is_direct=is_direct,
-            can_subscribe_here=not is_direct
-            and (channel_type is None or channel_type in SUBSCRIBABLE_CHANNELS),
-        )
+        return _context(guild_id, channel.id, channel_type, message.author, is_admin)
 
     # -- scheduled briefings -----------------------------------------------------------
 
@@ -463,3 +441,24 @@ def _send_kwargs(message: DiscordMessage, *, share: bool = False) -> dict[str, A
 def _name(interaction: discord.Interaction) -> str:
     command = interaction.command
     return command.qualified_name if command is not None else "?"
+
+
+def _context(
+    guild_id: int | None,
+    channel_id: int | None,
+    channel_type: object,
+    user: discord.abc.User,
+    is_admin: Callable[[], Awaitable[bool]],
+) -> CommandContext:
+    """The core's view of a Discord caller, the same for interactions and messages:
+    briefings only in a guild's text or announcement channel, never in a DM or a thread."""
+    is_direct = guild_id is None
+    return CommandContext(
+        channel=ChannelRef("discord", "dm" if is_direct else str(guild_id), str(channel_id)),
+        user_id=str(user.id),
+        user_name=user.display_name,
+        is_admin=is_admin,
+        is_direct=is_direct,
+        can_subscribe_here=not is_direct
+        and (channel_type is None or channel_type in SUBSCRIBABLE_CHANNELS),
+    )
