@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from .answer_types import AnswerType, expected_type, has_type
 from .corpus import Article
-from .index import Passage, QueryTerm, SearchIndex
+from .index import Hit, Passage, QueryTerm, SearchIndex
 from .replies import Citation
 from .text import fold, words
 from .text import terms as index_terms
@@ -79,42 +79,42 @@ class Answerer:
         question = question.strip()
         searched = self.resolve_aliases(question)
         terms = self.index.analyse(searched)
-        ranked = self.rank(searched, k=5, terms=terms)
-        if not ranked:
+        hits = self._hits(searched, terms, k=5)
+        if not hits:
             return self._decline(question, terms, [], 0.0)
-        best = ranked[0]
-        excerpt = _join_excerpt([self.index.sentences[i].text for i in best.sentences])
+        # Only the best passage is read sentence by sentence: the others are only cited.
+        best = self._candidate(hits[0], terms, expected_type(searched), hits[0].score)
         if best.confidence < self.threshold:
-            return self._decline(question, terms, [r.passage for r in ranked], best.confidence)
+            return self._decline(question, terms, [h.passage for h in hits], best.confidence)
+        excerpt = _join_excerpt([self.index.sentences[i].text for i in best.sentences])
         cited = [best.passage] + [
-            r.passage for r in ranked[1:MAX_CITATIONS] if r.score >= 0.6 * best.score
+            h.passage for h in hits[1:MAX_CITATIONS] if h.score >= 0.6 * hits[0].score
         ]
         citations = tuple(self._citation(p) for p in cited)
         return Answer(question, True, excerpt, best.confidence, citations)
 
     def _foreign_aliases(self, aliases: Mapping[str, str]) -> dict[str, str]:
-        """Aliases the articles never write (ECOWAS for Cédéao), folded, to their names."""
+        """Aliases the articles never write (ECOWAS for Cédéao), folded, to the folded
+        name they do write; and one pattern finding any of them, longest first."""
         out: dict[str, str] = {}
         for alias, name in aliases.items():
             alias_words = words(alias)
             if alias_words and not all(w in self.index.vocabulary for w in alias_words):
-                out[" ".join(alias_words)] = name
+                out[" ".join(alias_words)] = " ".join(words(name))
+        ordered = sorted(out, key=len, reverse=True)
+        self._alias_pattern = (
+            re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, ordered))})(?!\w)") if out else None
+        )
         return out
 
     def resolve_aliases(self, question: str) -> str:
         """The question with names the articles spell otherwise replaced by their spelling,
         so "When did Niger leave ECOWAS?" searches for the Cédéao."""
-        if not self._aliases:
+        if self._alias_pattern is None:
             return question
         folded = " ".join(words(question))
-        found = [
-            (alias, name)
-            for alias, name in self._aliases.items()
-            if re.search(rf"(?<!\w){re.escape(alias)}(?!\w)", folded)
-        ]
-        for alias, name in sorted(found, key=lambda pair: -len(pair[0])):
-            folded = re.sub(rf"(?<!\w){re.escape(alias)}(?!\w)", " ".join(words(name)), folded)
-        return folded if found else question
+        resolved = self._alias_pattern.sub(lambda m: self._aliases[m.group()], folded)
+        return resolved if resolved != folded else question
 
     def rank(
         self, question: str, k: int = 5, terms: Sequence[QueryTerm] | None = None
@@ -128,20 +128,22 @@ class Answerer:
         """
         if terms is None:
             terms = self.index.analyse(question)
+        hits = self._hits(question, terms, k)
+        wanted = expected_type(question)
+        return [self._candidate(hit, terms, wanted, hits[0].score) for hit in hits]
+
+    def _hits(self, question: str, terms: Sequence[QueryTerm], k: int) -> list[Hit]:
         if not any(t.term for t in terms):
             return []
-        hits = self.index.search(terms, k=k, question=question)
-        if not hits:
-            return []
-        wanted = expected_type(question)
-        top = hits[0].score or 1.0
-        candidates = []
-        for hit in hits:
-            sentences, sentence_cov = self._pick_sentences(hit.passage, terms, wanted)
-            passage_cov = self._coverage(terms, self._passage_terms(hit.passage))
-            confidence = max(0.0, min(1.0, 0.4 * passage_cov + 0.6 * sentence_cov))
-            candidates.append(Candidate(hit.passage, hit.score / top, confidence, sentences))
-        return candidates
+        return self.index.search(terms, k=k, question=question)
+
+    def _candidate(
+        self, hit: Hit, terms: Sequence[QueryTerm], wanted: AnswerType, top: float
+    ) -> Candidate:
+        sentences, sentence_cov = self._pick_sentences(hit.passage, terms, wanted)
+        passage_cov = self._coverage(terms, self._passage_terms(hit.passage))
+        confidence = max(0.0, min(1.0, 0.4 * passage_cov + 0.6 * sentence_cov))
+        return Candidate(hit.passage, hit.score / (top or 1.0), confidence, sentences)
 
     # -- choosing the answering sentences ------------------------------------------------
 
