@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 
-from bot.channels import ChannelRef
-from bot.commands import Commands
-from bot.config import Settings
-from bot.replies import Reply
+from bot.chat.commands import Commands
+from bot.chat.context import ChannelRef
+from bot.chat.replies import Reply
+from bot.settings import Settings
 
 
 class Adapter(ABC):

@@ -28,11 +28,11 @@ from benchmarks.retrieval import (
     piaf_task,
     synthetic_scale,
 )
-from bot.answer import Answerer
-from bot.corpus import Article
-from bot.index import SearchIndex
-from bot.library import curated_aliases
-from bot.loader import load_corpus
+from bot.ask.answerer import Answerer
+from bot.ask.index import SearchIndex
+from bot.corpus.library import curated_aliases
+from bot.corpus.loader import load_corpus
+from bot.corpus.model import Article
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -198,7 +198,15 @@ def scale_row(n_sections: int) -> Row:
 
 def startup_row(runs: int = 5) -> Row:
     """`briefbot ask` from process start to printed answer, warm file cache."""
-    command = [sys.executable, "-m", "bot", "ask", "Qui est Molly Phee ?", "--corpus", str(SEEDS)]
+    command = [
+        sys.executable,
+        "-m",
+        "briefbot",
+        "ask",
+        "Qui est Molly Phee ?",
+        "--corpus",
+        str(SEEDS),
+    ]
     times = []
     for _ in range(runs + 1):
         started = time.perf_counter()

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.actors import Actor, ActorDirectory, ActorKind, Mention, build_directory
-from bot.loader import load_corpus
+from bot.corpus.loader import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

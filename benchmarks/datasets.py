@@ -9,8 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.corpus import Article, Paragraph, Section, Sentence
-from bot.text import FRENCH_STOP_WORDS, fold, split_sentences
+from bot.corpus.model import Article, Paragraph, Section, Sentence
+from bot.corpus.text import FRENCH_STOP_WORDS, fold, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 PIAF_DIR = ROOT.parent / "shared" / "eval" / "piaf"

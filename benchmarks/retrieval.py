@@ -38,8 +38,8 @@ from benchmarks.datasets import (
     synthetic_articles,
     synthetic_questions,
 )
-from bot.corpus import Article, Section
-from bot.index import SearchIndex
+from bot.ask.index import SearchIndex
+from bot.corpus.model import Article, Section
 
 NOISE_SEED = 7  # the seed every PIAF noisy figure so far was measured with
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from bot.config import Settings
-from bot.storage import Base, Store
+from bot.settings import Settings
+from bot.storage.store import Base, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

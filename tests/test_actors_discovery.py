@@ -17,7 +17,7 @@ import pytest
 from bot.actors import RawEntity, build_directory
 from bot.actors.discovery import CACHE_PREFIX, SpacyExtractor, discover
 from bot.actors.model import ActorKind
-from bot.loader import load_corpus
+from bot.corpus.loader import load_corpus
 from tests.conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,7 +114,7 @@ def test_a_warm_start_does_not_import_spacy(cache_dir: Path) -> None:
         "import json, sys\n"
         "from pathlib import Path\n"
         "from bot.actors import build_directory\n"
-        "from bot.loader import load_corpus\n"
+        "from bot.corpus.loader import load_corpus\n"
         f"build = build_directory(load_corpus(Path({str(SEEDS)!r})).articles, "
         f"Path({str(ACTORS_YAML)!r}), Path({str(cache_dir)!r}))\n"
         "print(json.dumps({'spacy': 'spacy' in sys.modules, 'extracted': build.extracted,"

@@ -9,7 +9,7 @@ import pytest
 
 from bot.actors import ActorDirectory, build_directory
 from bot.actors.model import Actor, ActorKind, Mention
-from bot.loader import load_corpus
+from bot.corpus.loader import load_corpus
 from tests.conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parent.parent

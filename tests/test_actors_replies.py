@@ -9,8 +9,8 @@ import pytest
 from bot.actors import ActorDirectory, build_directory
 from bot.actors.model import Actor, ActorKind, ActorLookup, Mention
 from bot.actors.replies import actor_reply, actors_reply
-from bot.loader import load_corpus
-from bot.replies import ReplyKind
+from bot.chat.replies import ReplyKind
+from bot.corpus.loader import load_corpus
 from tests.conftest import SEEDS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,8 +13,8 @@ from bot.actors.discovery import RawEntity
 from bot.actors.mentions import RELATED_SECTION, find_mentions
 from bot.actors.model import ActorKind
 from bot.actors.resolve import curated_specs, resolve_actors
-from bot.corpus import Article
-from bot.loader import load_corpus, parse_article
+from bot.corpus.loader import load_corpus, parse_article
+from bot.corpus.model import Article
 from tests.conftest import SEEDS
 
 WIRE = "003_7eb3dd99e69e60ff"

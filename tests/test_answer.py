@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.answer import MAX_EXCERPT_CHARS, Answerer
-from bot.index import SearchIndex
-from bot.loader import load_corpus
-
-from .conftest import DATA, SEEDS
+from bot.ask.answerer import MAX_EXCERPT_CHARS, Answerer
+from bot.ask.index import SearchIndex
+from bot.corpus.loader import load_corpus
+from tests.conftest import DATA, SEEDS
 
 EVAL = [json.loads(line) for line in (DATA / "seeds_eval.jsonl").read_text().splitlines()]
 ARTICLES = load_corpus(SEEDS).articles

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot.briefings import BriefingService, list_subscriptions_json
-from bot.channels import ChannelRef, CommandContext
-from bot.replies import Block, Reply, ReplyKind
-from bot.storage import Store, Subscription
+from bot.briefings.service import BriefingService, list_subscriptions_json
+from bot.chat.context import ChannelRef, CommandContext
+from bot.chat.replies import Block, Reply, ReplyKind
+from bot.storage.store import Store, Subscription
 
 NOW = datetime(2024, 1, 8, 10, 0, tzinfo=UTC)  # a Monday
 GENERAL = ChannelRef("slack", "T1", "C-general")

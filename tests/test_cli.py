@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot import __version__
-from bot.cli import main
-
-from .conftest import ROOT, SEEDS
+from briefbot.cli import main
+from tests.conftest import ROOT, SEEDS
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -156,7 +155,7 @@ def test_check_reports_bad_configuration(
 
 def test_python_dash_m_bot_is_the_same_cli() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "--version"], capture_output=True, text=True, cwd=ROOT
+        [sys.executable, "-m", "briefbot", "--version"], capture_output=True, text=True, cwd=ROOT
     )
     assert proc.returncode == 0 and proc.stdout.strip() == f"briefbot {__version__}"
 
@@ -164,7 +163,7 @@ def test_python_dash_m_bot_is_the_same_cli() -> None:
 @pytest.mark.slow
 def test_piped_run_answers_each_line_and_exits(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "run", "--corpus", str(SEEDS)],
+        [sys.executable, "-m", "briefbot", "run", "--corpus", str(SEEDS)],
         input="Qui est Molly Phee ?\n/help\n",
         capture_output=True,
         text=True,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings
+from bot.settings import ConfigError, Settings, load_settings
 
 
 def test_defaults_use_seeds_and_a_sqlite_file_in_the_data_dir(tmp_path: Path) -> None:

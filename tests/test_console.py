@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from adapters.console import ConsoleAdapter
-from adapters.runner import Application
-from bot.config import Settings
+from adapters.console.adapter import ConsoleAdapter
+from bot.settings import Settings
+from briefbot.app import Application
 
 
 async def session(settings: Settings, text: str) -> tuple[str, ConsoleAdapter]:

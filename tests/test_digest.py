@@ -7,8 +7,7 @@ from collections import Counter
 
 import pytest
 
-from bot.corpus import Article
-from bot.digest import (
+from bot.briefings.digest import (
     TIMELINE_IN_REPLY,
     Digest,
     build_digest,
@@ -16,10 +15,11 @@ from bot.digest import (
     key_points,
     select_new,
 )
-from bot.loader import load_corpus, parse_article
-from bot.replies import ReplyKind
-from bot.text import terms
-from bot.timeline import extract_events
+from bot.chat.replies import ReplyKind
+from bot.corpus.loader import load_corpus, parse_article
+from bot.corpus.model import Article
+from bot.corpus.text import terms
+from bot.timeline.events import extract_events
 from tests.conftest import SEEDS
 
 LEAD_000 = "000_ab94e0541aefd417"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 import pytest
 
-from adapters.discord_embeds import (
+from adapters.discord.embeds import (
     BUTTON_LABEL_LIMIT,
     CONTENT_LIMIT,
     DESCRIPTION_LIMIT,
@@ -22,9 +22,8 @@ from adapters.discord_embeds import (
     safe_url,
     size,
 )
-from bot.replies import Block, Citation, Field, Reply, ReplyKind, error
-
-from .fakes.discord_api import check_message
+from bot.chat.replies import Block, Citation, Field, Reply, ReplyKind, error
+from tests.fakes.discord_api import check_message
 
 URL = "https://example.org/niger/retrait"
 

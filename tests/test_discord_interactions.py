@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from adapters.discord_embeds import render_reply
-from bot.replies import error, info
-
-from .fakes.discord_api import (
+from adapters.discord.embeds import render_reply
+from bot.chat.replies import error, info
+from tests.fakes.discord_api import (
     MANAGER_PERMISSIONS,
     THREAD_ID,
     USER_ID,
@@ -27,7 +26,7 @@ from .fakes.discord_api import (
     interaction_payload,
     settle,
 )
-from .fakes.discord_harness import DiscordHarness, Exchange, discord_settings, running_discord
+from tests.fakes.discord_harness import DiscordHarness, Exchange, discord_settings, running_discord
 
 NO_MENTIONS = {"parse": []}
 PRIVATE_THINKING = {"type": 5, "data": {"flags": 64}}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .fakes.discord_api import (
+from tests.fakes.discord_api import (
     ADMIN_ROLE_ID,
     BOT_ID,
     CHANNEL_ID,
@@ -19,7 +19,7 @@ from .fakes.discord_api import (
     Caller,
     user,
 )
-from .fakes.discord_harness import DiscordHarness, discord_settings, running_discord
+from tests.fakes.discord_harness import DiscordHarness, discord_settings, running_discord
 
 QUESTION_ID = "1400000000000000001"
 

@@ -11,15 +11,14 @@ from types import SimpleNamespace
 import discord
 import pytest
 
-from adapters.discord_bot import DiscordAdapter, delivery_error
-from adapters.runner import Application
-from bot.channels import ChannelRef
-from bot.delivery import DeliveryError
-from bot.replies import Block, Field, Reply, ReplyKind
-from bot.scheduler import BriefingScheduler, Outcome
-
-from .fakes.discord_api import CHANNEL_ID, GUILD_ID, MANAGER_PERMISSIONS, Call, Caller
-from .fakes.discord_harness import DiscordHarness, discord_settings, running_discord
+from adapters.discord.bot import DiscordAdapter, delivery_error
+from bot.briefings.scheduler import BriefingScheduler, Outcome
+from bot.chat.context import ChannelRef
+from bot.chat.publishing import DeliveryError
+from bot.chat.replies import Block, Field, Reply, ReplyKind
+from briefbot.app import Application
+from tests.fakes.discord_api import CHANNEL_ID, GUILD_ID, MANAGER_PERMISSIONS, Call, Caller
+from tests.fakes.discord_harness import DiscordHarness, discord_settings, running_discord
 
 CHANNEL = ChannelRef("discord", str(GUILD_ID), str(CHANNEL_ID))
 MESSAGES = f"/channels/{CHANNEL_ID}/messages"

@@ -13,17 +13,16 @@ from urllib.parse import parse_qs, urlsplit
 import discord
 import pytest
 
-from adapters.discord_bot import DiscordAdapter
-from adapters.discord_invite import (
+from adapters.discord.bot import DiscordAdapter
+from adapters.discord.invite import (
     BOT_PERMISSIONS,
     BOT_PERMISSIONS_VALUE,
     application_id_from_token,
     discord_invite_url,
 )
-from adapters.runner import Application
-
-from .fakes.discord_api import APPLICATION_ID, GUILD_ID, FakeDiscord
-from .fakes.discord_harness import discord_settings, running_discord
+from briefbot.app import Application
+from tests.fakes.discord_api import APPLICATION_ID, GUILD_ID, FakeDiscord
+from tests.fakes.discord_harness import discord_settings, running_discord
 
 NAME = re.compile(r"^[-_a-z0-9]{1,32}$")  # Discord's rule, for the ASCII names we use
 COMMANDS_PATH = f"/applications/{APPLICATION_ID}/commands"

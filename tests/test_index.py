@@ -6,9 +6,9 @@ import bm25s
 import numpy as np
 import pytest
 
-from bot.corpus import Article, Paragraph, Section, Sentence
-from bot.index import QueryTerm, SearchIndex, Vocabulary, bm25_postings
-from bot.text import fold, split_sentences, stem
+from bot.ask.index import QueryTerm, SearchIndex, Vocabulary, bm25_postings
+from bot.corpus.model import Article, Paragraph, Section, Sentence
+from bot.corpus.text import fold, split_sentences, stem
 
 
 def _paragraph(text: str) -> Paragraph:

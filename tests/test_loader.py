@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.loader import load_corpus, parse_article
+from bot.corpus.loader import load_corpus, parse_article
 
 MD_ID = "000_ab94e0541aefd417"
 WIRE_ID = "003_7eb3dd99e69e60ff"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ratelimit import RateLimiter
+from bot.chat.ratelimit import RateLimiter
 
 
 class Clock:

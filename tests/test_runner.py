@@ -7,11 +7,11 @@ import os
 import signal
 from pathlib import Path
 
-from adapters.runner import Application, configured_platforms
-from bot.channels import ChannelRef, CommandContext
-from bot.config import Settings
-from bot.replies import ReplyKind
-from bot.storage import utcnow
+from bot.chat.context import ChannelRef, CommandContext
+from bot.chat.replies import ReplyKind
+from bot.settings import Settings
+from bot.storage.store import utcnow
+from briefbot.app import Application, configured_platforms
 
 CTX = CommandContext(ChannelRef("console", "local", "console"), user_id="tester")
 NEW_ARTICLE = (

@@ -8,10 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.channels import ChannelRef
-from bot.delivery import DeliveryError
-from bot.replies import Block, Reply, ReplyKind
-from bot.scheduler import (
+from bot.briefings.schedule import parse_options, parse_schedule
+from bot.briefings.scheduler import (
     BriefingScheduler,
     Outcome,
     Reason,
@@ -20,8 +18,10 @@ from bot.scheduler import (
     job_id,
     latest_fire_time,
 )
-from bot.schedules import parse_options, parse_schedule
-from bot.storage import SENT, SKIPPED, Store, Subscription
+from bot.chat.context import ChannelRef
+from bot.chat.publishing import DeliveryError
+from bot.chat.replies import Block, Reply, ReplyKind
+from bot.storage.store import SENT, SKIPPED, Store, Subscription
 
 PARIS = ZoneInfo("Europe/Paris")
 # Monday 8 January 2024, 08:00 in Paris (winter, UTC+1).

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.schedules import (
+from bot.briefings.schedule import (
     ScheduleError,
     ScheduleSpec,
     complete_timezones,

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from adapters.slack_app import SlackAdapter
-from adapters.slack_blocks import FEEDBACK_UP, SHARE_ACTION
-from bot.channels import ChannelRef
-from bot.config import ConfigError, Settings
-from bot.delivery import DeliveryError
-from bot.replies import Block, Reply, ReplyKind
-from bot.storage import Store
+from adapters.slack.app import SlackAdapter
+from adapters.slack.blocks import FEEDBACK_UP, SHARE_ACTION
+from bot.chat.context import ChannelRef
+from bot.chat.publishing import DeliveryError
+from bot.chat.replies import Block, Reply, ReplyKind
+from bot.settings import ConfigError, Settings
+from bot.storage.store import Store
 from tests.fakes.slack_api import (
     BOT_TOKEN,
     SIGNING_SECRET,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from adapters.slack_blocks import (
+from adapters.slack.blocks import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
     MAX_BLOCKS,
@@ -16,7 +16,7 @@ from adapters.slack_blocks import (
     render,
     unpack_answer,
 )
-from bot.replies import Block, Citation, Field, Reply, ReplyKind
+from bot.chat.replies import Block, Citation, Field, Reply, ReplyKind
 
 CITATION = Citation(
     "000_ab94e0541aefd417",

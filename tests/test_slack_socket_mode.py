@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.slack_app import SlackAdapter
-from bot.config import ConfigError, Settings
+from adapters.slack.app import SlackAdapter
+from bot.settings import ConfigError, Settings
 from tests.fakes.slack_api import (
     APP_TOKEN,
     BOT_TOKEN,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.slack_text import Mrkdwn, escape, fit, from_slack, link, safe_url
+from adapters.slack.mrkdwn import Mrkdwn, escape, fit, from_slack, link, safe_url
 
 
 def test_escape_turns_slacks_three_reserved_characters_into_entities() -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import StatementError
 
-from bot.channels import ChannelRef
-from bot.schedules import ScheduleSpec, parse_options, parse_schedule
-from bot.storage import CLAIMED, FAILED, SENT, SKIPPED, Store
+from bot.briefings.schedule import ScheduleSpec, parse_options, parse_schedule
+from bot.chat.context import ChannelRef
+from bot.storage.store import CLAIMED, FAILED, SENT, SKIPPED, Store
 
 T0 = datetime(2024, 1, 8, 7, 0, tzinfo=UTC)
 GENERAL = ChannelRef("slack", "T1", "C-general")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.text import (
+from bot.corpus.text import (
     FRENCH_STOP_WORDS,
     content_words,
     fold,

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from bot.corpus import Article
-from bot.loader import load_corpus, parse_article
-from bot.replies import ReplyKind
-from bot.text import fold
-from bot.timeline import (
+from bot.chat.replies import ReplyKind
+from bot.corpus.loader import load_corpus, parse_article
+from bot.corpus.model import Article
+from bot.corpus.text import fold
+from bot.timeline.events import (
     TimelineEvent,
     article_events,
     extract_events,
@@ -277,7 +277,7 @@ def test_event_json_has_the_contract_keys(seed_events: list[TimelineEvent]) -> N
 
 def test_importing_the_timeline_loads_no_heavy_date_library() -> None:
     code = (
-        "import sys, bot.timeline, bot.digest; "
+        "import sys, bot.timeline.events, bot.briefings.digest; "
         "print(sorted({'dateparser', 'spacy', 'numpy'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

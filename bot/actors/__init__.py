@@ -8,10 +8,10 @@ Public API (the CLI and the command layer use only these):
 - `actor_reply(lookup)`, `actors_reply(directory)` (in `bot.actors.replies`)
 """
 
-from .curated import check_actors_file
-from .directory import ActorDirectory, DirectoryBuild, build_directory
-from .discovery import EntityExtractor, RawEntity, SpacyExtractor
-from .model import Actor, ActorKind, ActorLookup, ActorSummary, Mention
+from bot.actors.curated import check_actors_file
+from bot.actors.directory import ActorDirectory, DirectoryBuild, build_directory
+from bot.actors.discovery import EntityExtractor, RawEntity, SpacyExtractor
+from bot.actors.model import Actor, ActorKind, ActorLookup, ActorSummary, Mention
 
 __all__ = [
     "Actor",

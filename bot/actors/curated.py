@@ -22,9 +22,9 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..loader import Problem
-from .model import KIND_SYNONYMS, ActorKind
-from .names import key
+from bot.actors.model import KIND_SYNONYMS, ActorKind
+from bot.actors.names import key
+from bot.corpus.loader import Problem
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NAME_CHARS = 200

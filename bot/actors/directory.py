@@ -13,16 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..corpus import Article, parse_partial_date
-from ..loader import Problem
-from ..text import FRENCH_STOP_WORDS
-from .curated import CuratedActor, load_curated
-from .discovery import EntityExtractor, RawEntity, discover
-from .lookup import NameIndex
-from .mentions import MentionTable, find_mentions
-from .model import Actor, ActorLookup, ActorSummary, Mention
-from .names import key
-from .resolve import ActorSpec, curated_specs, resolve_actors
+from bot.actors.curated import CuratedActor, load_curated
+from bot.actors.discovery import EntityExtractor, RawEntity, discover
+from bot.actors.lookup import NameIndex
+from bot.actors.mentions import MentionTable, find_mentions
+from bot.actors.model import Actor, ActorLookup, ActorSummary, Mention
+from bot.actors.names import key
+from bot.actors.resolve import ActorSpec, curated_specs, resolve_actors
+from bot.corpus.loader import Problem
+from bot.corpus.model import Article, parse_partial_date
+from bot.corpus.text import FRENCH_STOP_WORDS
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..corpus import Article
-from ..loader import Problem
-from .names import strip_elision
+from bot.actors.names import strip_elision
+from bot.corpus.loader import Problem
+from bot.corpus.model import Article
 
 log = logging.getLogger(__name__)
 

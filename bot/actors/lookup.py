@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from ..text import FRENCH_STOP_WORDS
-from .names import NAME_PARTICLES, key, query_tokens, tokens
+from bot.actors.names import NAME_PARTICLES, key, query_tokens, tokens
+from bot.corpus.text import FRENCH_STOP_WORDS
 
 ACCEPT_SCORE = 80.0  # below this nothing is "found"
 AMBIGUITY_MARGIN = 5.0  # a second actor this close makes the answer ambiguous

@@ -14,10 +14,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..corpus import Article
-from .model import Mention
-from .names import strip_accents, word_spans
-from .resolve import ActorSpec, MatchForm
+from bot.actors.model import Mention
+from bot.actors.names import strip_accents, word_spans
+from bot.actors.resolve import ActorSpec, MatchForm
+from bot.corpus.model import Article
 
 RELATED_SECTION = "Pour plus d'informations"
 SENTENCE_WEIGHT = 2

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from ..text import FRENCH_STOP_WORDS, fold
+from bot.corpus.text import FRENCH_STOP_WORDS, fold
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 _LEADING_ELISION = re.compile(r"^(?:l|d|qu|j|m|n|s|t|c|jusqu|lorsqu)['’]", re.IGNORECASE)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..replies import Block, Citation, Field, Reply, ReplyKind
-from .directory import ActorDirectory
-from .model import KIND_LABELS_FR, Actor, ActorKind, ActorLookup, Mention
+from bot.actors.directory import ActorDirectory
+from bot.actors.model import KIND_LABELS_FR, Actor, ActorKind, ActorLookup, Mention
+from bot.chat.replies import Block, Citation, Field, Reply, ReplyKind
 
 LIST_CHUNK = 25  # names per block in /actors, so adapters can split long lists
 _KIND_ORDER = (ActorKind.PERSON, ActorKind.ORGANISATION, ActorKind.GROUP, ActorKind.STATE)

@@ -16,12 +16,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..corpus import Article
-from ..text import FRENCH_STOP_WORDS
-from .curated import CuratedActor
-from .discovery import RawEntity
-from .model import ActorKind
-from .names import NAME_PARTICLES, case_tokens, is_acronym, key, word_spans
+from bot.actors.curated import CuratedActor
+from bot.actors.discovery import RawEntity
+from bot.actors.model import ActorKind
+from bot.actors.names import NAME_PARTICLES, case_tokens, is_acronym, key, word_spans
+from bot.corpus.model import Article
+from bot.corpus.text import FRENCH_STOP_WORDS
 
 KEPT_LABELS = frozenset({"PER", "ORG", "MISC"})
 MAX_NAME_TOKENS = 6

@@ -18,11 +18,10 @@ from typing import Any
 
 import discord
 
-from adapters.discord_bot import DiscordAdapter
-from adapters.runner import Application
-from bot.config import Settings
-
-from .discord_api import (
+from adapters.discord.bot import DiscordAdapter
+from bot.settings import Settings
+from briefbot.app import Application
+from tests.fakes.discord_api import (
     GUILD_ID,
     TOKEN,
     Call,

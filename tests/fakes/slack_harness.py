@@ -17,11 +17,10 @@ from typing import Any
 
 import aiohttp
 
-from adapters.runner import Application
-from adapters.slack_app import SlackAdapter
-from bot.config import Settings
-
-from .slack_api import (
+from adapters.slack.app import SlackAdapter
+from bot.settings import Settings
+from briefbot.app import Application
+from tests.fakes.slack_api import (
     APP_TOKEN,
     BOT_TOKEN,
     SIGNING_SECRET,

@@ -1,0 +1,128 @@
+"""The console adapter: a terminal chat session, or a line-by-line filter when piped."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from adapters.base import Adapter
+from bot.chat.commands import Commands
+from bot.chat.context import ChannelRef, CommandContext
+from bot.chat.replies import Reply, ReplyKind
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CONSOLE_CHANNEL = ChannelRef("console", "local", "console")
+PROMPT = "vous> "
+BANNER = (
+    "briefbot — posez une question sur les articles ({n} chargés). "
+    "/help pour l'aide, /quit pour sortir."
+)
+QUIT = {"/quit", "/exit", "/q", "quit", "exit"}
+
+
+class ConsoleAdapter(Adapter):
+    """Reads questions from stdin and prints replies; scheduled briefings print here too."""
+
+    platform = "console"
+
+    def __init__(
+        self,
+        commands: Commands,
+        settings: Settings,
+        *,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        interactive: bool | None = None,
+    ) -> None:
+        super().__init__(commands, settings)
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.interactive = self.stdin.isatty() if interactive is None else interactive
+        self.context = CommandContext(CONSOLE_CHANNEL, user_id="local", user_name="console")
+        self._task: asyncio.Task[None] | None = None
+        self._history: Path | None = None
+
+    async def start(self) -> None:
+        if self.interactive:
+            self._setup_readline()
+            n = len(self.commands.library.current.articles)
+            self._print(BANNER.format(n=n))
+        self._task = asyncio.create_task(self._loop(), name="console")
+
+    async def stop(self) -> None:
+        if self._task and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._save_history()
+
+    async def publish(self, channel: ChannelRef, reply: Reply) -> None:
+        self._print(self.render(reply))
+
+    async def notify_paused(self, channel: ChannelRef, reason: str) -> None:
+        self._print(f"(briefings en pause : {reason})")
+
+    def render(self, reply: Reply) -> str:
+        text = reply.plain_text()
+        if self.interactive and reply.kind in (ReplyKind.ANSWER, ReplyKind.NO_ANSWER):
+            # The question is the title; on a terminal it is already on screen.
+            text = text.removeprefix(reply.title).lstrip("\n")
+        return text
+
+    async def handle_line(self, line: str) -> Reply:
+        return await self.commands.dispatch(self.context, line)
+
+    async def _loop(self) -> None:
+        try:
+            while True:
+                line = await asyncio.to_thread(self._read_line)
+                if line is None or line.strip().lower() in QUIT:
+                    break
+                if not line.strip():
+                    continue
+                reply = await self.handle_line(line)
+                self._print(self.render(reply))
+                if not self.interactive:
+                    self._print("")
+        except UnicodeDecodeError:
+            print("briefbot: error: input is not valid UTF-8", file=sys.stderr)
+            self.exit_code = 2
+        finally:
+            self.done.set()
+
+    def _read_line(self) -> str | None:
+        if self.interactive:
+            try:
+                return input(PROMPT)
+            except EOFError:
+                return None
+        line = self.stdin.readline()
+        return line if line else None
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stdout, flush=True)
+
+    def _setup_readline(self) -> None:
+        try:
+            import readline
+        except ImportError:  # not on every platform; the session works without history
+            return
+        self._history = Path(self.settings.data_dir) / "console_history"
+        with contextlib.suppress(OSError):
+            readline.read_history_file(self._history)
+        readline.set_history_length(1000)
+
+    def _save_history(self) -> None:
+        if self._history is None:
+            return
+        import readline
+
+        with contextlib.suppress(OSError):
+            self._history.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(self._history)

@@ -1,0 +1,582 @@
+"""The Slack adapter: a slack-bolt `AsyncApp` in front of the shared command layer.
+
+Socket Mode when `SLACK_APP_TOKEN` is set (no public URL needed), otherwise HTTP mode on
+`BRIEFBOT_SLACK_PORT` (`POST /slack/events`, signed with `SLACK_SIGNING_SECRET`, and
+`GET /health`). Every listener acknowledges first and hands the work to a task it tracks,
+so Slack gets its ack within its 3-second limit whatever the core is doing, and `stop()`
+can let in-flight replies finish.
+
+Where replies go: slash commands answer through their `response_url` (ephemeral when the
+reply is private, with a button to share an answer in the channel); mentions answer in
+the mention's thread (errors privately); direct messages answer in the conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import replace
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.base import Adapter
+from adapters.slack.api import (
+    Sleep,
+    delivery_error,
+    error_code,
+    normalise_api_url,
+    web_client,
+    webhook_client,
+)
+from adapters.slack.blocks import FEEDBACK_VALUES, SHARE_ACTION, SlackMessage, render, unpack_answer
+from adapters.slack.mrkdwn import from_slack
+from bot.ask.answerer import Answer
+from bot.ask.reply import answer_reply
+from bot.chat.commands import Commands
+from bot.chat.context import ChannelRef, CommandContext
+from bot.chat.publishing import DeliveryError
+from bot.chat.replies import Citation, Reply, error, info
+from bot.settings import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/health"
+MAX_RESPONSES = 5  # Slack accepts five posts per response_url
+CONNECT_TIMEOUT = 30.0
+INTERNAL_ERROR = "Une erreur interne s'est produite ; elle a été journalisée."
+_FEEDBACK_ACTION = re.compile(r"^briefbot_feedback_(up|down)$")
+_ANY_COMMAND = re.compile(r"^/.+")
+_HELP_WORDS = frozenset({"", "aide", "help", "/help", "/aide"})
+_LEADING_MENTIONS = re.compile(r"^\s*(?:<@[A-Z0-9]+(?:\|[^>]*)?>[\s,:;]*)+")
+
+Work = Coroutine[Any, Any, None]
+
+
+class SlackAdapter(Adapter):
+    """Serves `Commands` on Slack and publishes scheduled briefings there.
+
+    `host`/`port` bind the HTTP-mode server (port 0 picks a free one; `self.port` holds the
+    bound port after `start`). `socket_mode` defaults to "an app token is configured".
+    `sleep` is what waits out a 429's `Retry-After` and a retry's backoff (tests pass a
+    recorder, so nothing waits on real time).
+    """
+
+    platform = "slack"
+
+    def __init__(
+        self,
+        commands: Commands,
+        settings: Settings,
+        *,
+        host: str = "0.0.0.0",
+        port: int | None = None,
+        socket_mode: bool | None = None,
+        sleep: Sleep = asyncio.sleep,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        super().__init__(commands, settings)
+        problems = []
+        if settings.slack_bot_token is None:
+            problems.append("SLACK_BOT_TOKEN: not set (the bot token, xoxb-…)")
+        self.socket_mode = (
+            settings.slack_app_token is not None if socket_mode is None else socket_mode
+        )
+        if self.socket_mode and settings.slack_app_token is None:
+            problems.append("SLACK_APP_TOKEN: not set, and Socket Mode needs it (xapp-…)")
+        if not self.socket_mode and settings.slack_signing_secret is None:
+            problems.append(
+                "SLACK_SIGNING_SECRET: not set, and HTTP mode needs it "
+                "(or set SLACK_APP_TOKEN to use Socket Mode)"
+            )
+        if problems:
+            raise ConfigError(problems)
+        self.host = host
+        self.port = settings.slack_port if port is None else port
+        self.api_url = normalise_api_url(settings.slack_api_url)
+        self.stop_timeout = stop_timeout
+        self.bot_user_id: str | None = None
+        self.team_id: str | None = None
+        self.client: AsyncWebClient | None = None
+        self.app: AsyncApp | None = None
+        self._sleep = sleep
+        self._session: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Check the token, then listen (Socket Mode or HTTP). Raises ConfigError when
+        Slack refuses a token, naming the setting, never its value."""
+        assert self.settings.slack_bot_token is not None
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+        self.client = web_client(
+            self.settings.slack_bot_token.get_secret_value(),
+            api_url=self.api_url,
+            session=self._session,
+            sleep=self._sleep,
+        )
+        try:
+            await self._connect()
+        except SlackApiError as err:
+            await self._close_session()
+            raise ConfigError(
+                [f"SLACK_BOT_TOKEN: Slack refused the token ({error_code(err)})"]
+            ) from None
+        except (aiohttp.ClientError, OSError, TimeoutError) as err:
+            await self._close_session()
+            raise ConfigError(
+                [f"SLACK_API_URL: cannot reach {self.api_url} ({type(err).__name__})"]
+            ) from None
+        except BaseException:
+            await self._close_session()
+            raise
+        log.info(
+            "Slack adapter ready (%s) as %s in %s",
+            "Socket Mode" if self.socket_mode else f"HTTP on port {self.port}",
+            self.bot_user_id,
+            self.team_id,
+        )
+
+    async def _connect(self) -> None:
+        assert self.client is not None
+        auth = await self.client.auth_test()
+        self.bot_user_id = auth.get("user_id")
+        self.team_id = auth.get("team_id")
+        self.app = self._build_app()
+        if self.socket_mode:
+            await self._start_socket_mode()
+        else:
+            await self._start_http()
+
+    async def stop(self) -> None:
+        """Stop listening, let in-flight replies finish (up to `stop_timeout`), close."""
+        if self._socket is not None:
+            try:
+                await self._socket.close_async()
+            except Exception:
+                log.exception("closing the Socket Mode connection failed")
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.wait_idle(self.stop_timeout)
+        await self._close_session()
+
+    async def wait_idle(self, timeout: float | None = None) -> None:
+        """Wait for the replies in flight; after `timeout` seconds, cancel the rest."""
+        while self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            if pending:
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                return
+
+    async def _close_session(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def _start_http(self) -> None:
+        web_app = web.Application()
+        web_app.router.add_post(EVENTS_PATH, self._http_events)
+        web_app.router.add_get(HEALTH_PATH, self._http_health)
+        self._runner = web.AppRunner(web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError as err:
+            await self._runner.cleanup()
+            self._runner = None
+            raise ConfigError(
+                [f"BRIEFBOT_SLACK_PORT: cannot listen on {self.host}:{self.port} ({err.strerror})"]
+            ) from None
+        self.port = int(self._runner.addresses[0][1])
+
+    async def _start_socket_mode(self) -> None:
+        assert self.app is not None and self.client is not None
+        assert self.settings.slack_app_token is not None
+        app_token = self.settings.slack_app_token.get_secret_value()
+        try:  # open the first connection ourselves: a bad app token fails here, clearly
+            opened = await self.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as err:
+            raise ConfigError(
+                [
+                    f"SLACK_APP_TOKEN: Slack refused the app-level token ({error_code(err)}); "
+                    "it needs the connections:write scope"
+                ]
+            ) from None
+        self._socket = AsyncSocketModeHandler(self.app, app_token, web_client=self.client)
+        self._socket.client.wss_uri = opened["url"]
+        try:
+            await asyncio.wait_for(self._socket.connect_async(), CONNECT_TIMEOUT)
+        except TimeoutError:
+            await self._socket.close_async()
+            self._socket = None
+            raise ConfigError(
+                ["SLACK_APP_TOKEN: could not open the Socket Mode connection"]
+            ) from None
+
+    async def _http_events(self, request: web.Request) -> web.Response:
+        assert self.app is not None
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def _http_health(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "platform": "slack", "mode": "http"})
+
+    def _build_app(self) -> AsyncApp:
+        secret = self.settings.slack_signing_secret
+        app = AsyncApp(
+            name="briefbot",
+            client=self.client,
+            signing_secret=secret.get_secret_value() if secret else "",
+            request_verification_enabled=not self.socket_mode,
+            # Our listeners only ack and hand the work to a task, so they can run before
+            # the response is sent: this spares bolt's 10 ms polling for the ack.
+            process_before_response=True,
+        )
+        app.command(_ANY_COMMAND)(self._on_command)
+        app.event("app_mention")(self._on_mention)
+        app.event("message")(self._on_message)
+        app.action(SHARE_ACTION)(self._on_share)
+        app.action(_FEEDBACK_ACTION)(self._on_feedback)
+        app.error(self._on_error)
+        return app
+
+    # --- listeners: acknowledge, then work in a tracked task ------------------------------
+
+    async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._handle_command(body))
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        self._spawn(self._handle_mention(body, event))  # events are acked by bolt
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+            return
+        self._spawn(self._handle_direct(body, event))
+
+    async def _on_share(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._handle_share(body))
+
+    async def _on_feedback(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._handle_feedback(body))
+
+    async def _on_error(self, error: Exception, body: dict[str, Any] | None = None) -> None:
+        log.error("Slack listener failed: %s", type(error).__name__, exc_info=error)
+
+    def _spawn(self, work: Work) -> None:
+        task = asyncio.create_task(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _guarded(work: Work) -> None:
+        try:
+            await work
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must not take the listener down; it was logged here
+            log.exception("Slack handler failed")
+
+    # --- the work -------------------------------------------------------------------------
+
+    async def _handle_command(self, body: dict[str, Any]) -> None:
+        channel = str(body.get("channel_id") or "")
+        is_direct = body.get("channel_name") == "directmessage" or channel.startswith("D")
+        ctx = self.context(
+            team=body.get("team_id"),
+            channel=channel,
+            user=body.get("user_id"),
+            user_name=body.get("user_name"),
+            is_direct=is_direct,
+        )
+        name = str(body.get("command") or "").lstrip("/").strip().lower()
+        reply = await self._reply_to_command(ctx, name, from_slack(body.get("text")))
+        share = reply.private and reply.shareable and not is_direct
+        await self._respond(
+            body.get("response_url"), render(reply, share=share), private=reply.private
+        )
+
+    async def _reply_to_command(self, ctx: CommandContext, name: str, text: str) -> Reply:
+        c = self.commands
+        calls: dict[str, Callable[[], Awaitable[Reply]]] = {
+            "ask": lambda: c.ask(ctx, text),
+            "actor": lambda: c.actor(ctx, text),
+            "actors": lambda: c.actors(ctx),
+            "timeline": lambda: c.timeline(ctx),
+            "briefing": lambda: c.briefing(ctx, text),
+            "help": lambda: c.help(ctx),
+        }
+        call = calls.get(name) or (lambda: c.dispatch(ctx, f"/{name} {text}"))
+        return await self._safely(call)
+
+    async def _handle_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        channel = str(event.get("channel") or "")
+        if channel.startswith("D"):  # a mention inside a DM: the message handler answers
+            return
+        user = str(event.get("user") or "")
+        ctx = self.context(
+            team=body.get("team_id") or event.get("team"), channel=channel, user=user
+        )
+        reply = await self._conversation_reply(ctx, str(event.get("text") or ""))
+        thread = event.get("thread_ts") or event.get("ts")
+        messages = render(reply, share=False)
+        if reply.is_error:  # only the asker needs to see a refusal or a "slow down"
+            try:
+                await self._post_ephemeral(channel, user, messages, thread_ts=thread)
+                return
+            except SlackApiError as err:
+                log.info("ephemeral reply refused (%s), answering in the thread", error_code(err))
+        await self._post_quietly(channel, messages, thread_ts=thread)
+
+    async def _handle_direct(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        channel = str(event.get("channel") or "")
+        ctx = self.context(
+            team=body.get("team_id") or event.get("team"),
+            channel=channel,
+            user=event.get("user"),
+            is_direct=True,
+        )
+        reply = await self._conversation_reply(ctx, str(event.get("text") or ""))
+        await self._post_quietly(
+            channel, render(reply, share=False), thread_ts=event.get("thread_ts")
+        )
+
+    async def _handle_share(self, body: dict[str, Any]) -> None:
+        action = (body.get("actions") or [{}])[0]
+        data = unpack_answer(action.get("value"))
+        url = body.get("response_url")
+        if data is None:
+            await self._respond(url, render(error("Cette réponse ne peut plus être partagée.")))
+            return
+        user = body.get("user") or {}
+        who = user.get("name") or user.get("username") or "un membre"
+        reply = replace(
+            reply_from_answer(data), private=False, shareable=False, footer=f"Partagé par {who}"
+        )
+        await self._respond(url, render(reply, share=False), private=False)
+
+    async def _handle_feedback(self, body: dict[str, Any]) -> None:
+        action = (body.get("actions") or [{}])[0]
+        value = FEEDBACK_VALUES.get(str(action.get("action_id")), 0)
+        data = unpack_answer(action.get("value"))
+        user = body.get("user") or {}
+        channel = str((body.get("channel") or {}).get("id") or "")
+        ctx = self.context(
+            team=(body.get("team") or {}).get("id") or user.get("team_id"),
+            channel=channel,
+            user=user.get("id"),
+            user_name=user.get("name") or user.get("username"),
+            is_direct=channel.startswith("D"),
+        )
+        if data is None:
+            reply = error("Cet avis ne peut pas être enregistré : réponse illisible.")
+        else:
+            reply = await self._safely(lambda: self.commands.feedback(ctx, value, data))
+        await self._respond(body.get("response_url"), render(reply, share=False, feedback=False))
+
+    async def _safely(self, call: Callable[[], Awaitable[Reply]]) -> Reply:
+        """The core never raises on user input; if a bug does, the user gets a sentence."""
+        try:
+            return await call()
+        except Exception:
+            log.exception("command failed")
+            return error(INTERNAL_ERROR)
+
+    async def _conversation_reply(self, ctx: CommandContext, raw: str) -> Reply:
+        """A mention or a DM: a question, a "/command …" line, or a call for help (Slack
+        itself intercepts messages that start with "/help", so "aide" works too)."""
+        text = self._strip_bot_mentions(raw)
+        if text.lower().strip(" ?!.") in _HELP_WORDS:
+            return await self._safely(lambda: self.commands.help(ctx))
+        return await self._safely(lambda: self.commands.dispatch(ctx, text))
+
+    def _strip_bot_mentions(self, raw: str) -> str:
+        text = _LEADING_MENTIONS.sub("", raw)
+        if self.bot_user_id:
+            text = re.sub(rf"<@{re.escape(self.bot_user_id)}(?:\|[^>]*)?>", "", text)
+        return from_slack(text).strip()
+
+    # --- who is asking --------------------------------------------------------------------
+
+    def context(
+        self,
+        *,
+        team: str | None,
+        channel: str,
+        user: str | None,
+        user_name: str | None = None,
+        is_direct: bool = False,
+    ) -> CommandContext:
+        return CommandContext(
+            ChannelRef("slack", str(team or self.team_id or ""), channel),
+            user_id=str(user or ""),
+            user_name=str(user_name or ""),
+            is_admin=self.admin_check(str(user or "")),
+            is_direct=is_direct,
+            can_subscribe_here=not is_direct,
+        )
+
+    def admin_check(self, user_id: str) -> Callable[[], Awaitable[bool]]:
+        """Workspace admins and owners (users.info), and the users of BRIEFBOT_SLACK_ADMINS."""
+
+        async def is_admin() -> bool:
+            if user_id and user_id in self.settings.slack_admins:
+                return True
+            if not user_id or self.client is None:
+                return False
+            try:
+                response = await self.client.users_info(user=user_id)
+            except SlackApiError as err:
+                log.warning(
+                    "users.info failed (%s): treating the user as a member", error_code(err)
+                )
+                return False
+            except (aiohttp.ClientError, OSError, TimeoutError) as err:
+                log.warning("users.info unreachable (%s)", type(err).__name__)
+                return False
+            profile = response.get("user") or {}
+            return bool(
+                profile.get("is_admin")
+                or profile.get("is_owner")
+                or profile.get("is_primary_owner")
+            )
+
+        return is_admin
+
+    # --- sending --------------------------------------------------------------------------
+
+    async def _respond(
+        self, url: str | None, messages: Sequence[SlackMessage], *, private: bool = True
+    ) -> None:
+        """Post through an interaction's `response_url` (at most five posts, so an
+        over-long reply ends with a note rather than being cut off silently)."""
+        if not url:
+            log.warning("no response_url to answer with")
+            return
+        messages = list(messages)
+        if len(messages) > MAX_RESPONSES:
+            hidden = len(messages) - (MAX_RESPONSES - 1)
+            note = info(
+                "Réponse tronquée", f"{hidden} message(s) de plus ne peuvent pas être affichés ici."
+            )
+            messages = messages[: MAX_RESPONSES - 1] + render(note)
+        client = webhook_client(url, session=self._session, sleep=self._sleep)
+        for message in messages:
+            body = {
+                "response_type": "ephemeral" if private else "in_channel",
+                "replace_original": False,
+                **message.payload(),
+                "unfurl_links": False,
+                "unfurl_media": False,
+            }
+            try:
+                response = await client.send_dict(body)
+            except (aiohttp.ClientError, OSError, TimeoutError) as err:
+                log.warning("response_url unreachable (%s)", type(err).__name__)
+                return
+            if response.status_code != 200:
+                log.warning(
+                    "response_url refused the reply: HTTP %s %s",
+                    response.status_code,
+                    response.body[:100],
+                )
+                return
+
+    async def _post(
+        self, channel: str, messages: Sequence[SlackMessage], *, thread_ts: str | None = None
+    ) -> None:
+        """chat.postMessage, one call per message; raises SlackApiError."""
+        if self.client is None:
+            raise DeliveryError("l'adaptateur Slack n'est pas démarré", permanent=False)
+        for message in messages:
+            await self.client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                link_names=False,
+                unfurl_links=False,
+                unfurl_media=False,
+                **message.payload(),
+            )
+
+    async def _post_quietly(
+        self, channel: str, messages: Sequence[SlackMessage], *, thread_ts: str | None = None
+    ) -> None:
+        try:
+            await self._post(channel, messages, thread_ts=thread_ts)
+        except SlackApiError as err:
+            log.warning("could not answer in %s (%s)", channel, error_code(err))
+        except (aiohttp.ClientError, OSError, TimeoutError) as err:
+            log.warning("could not answer in %s (%s)", channel, type(err).__name__)
+
+    async def _post_ephemeral(
+        self,
+        channel: str,
+        user: str,
+        messages: Sequence[SlackMessage],
+        *,
+        thread_ts: str | None = None,
+    ) -> None:
+        assert self.client is not None
+        for message in messages:
+            await self.client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                thread_ts=thread_ts,
+                link_names=False,
+                **message.payload(),
+            )
+
+    # --- scheduled briefings --------------------------------------------------------------
+
+    async def publish(self, channel: ChannelRef, reply: Reply) -> None:
+        """Post a briefing with chat.postMessage; failures become DeliveryError (permanent
+        for a missing/archived channel or a bad token, transient for limits and network)."""
+        try:
+            await self._post(channel.channel, render(replace(reply, private=False), share=False))
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as err:
+            failure = delivery_error(err)
+            log.warning("publishing to %s failed: %s", channel, failure.reason)
+            raise failure from None
+
+    async def notify_paused(self, channel: ChannelRef, reason: str) -> None:
+        """Best effort: the channel may well be the reason for the pause."""
+        try:
+            await self._post(channel.channel, render(info("Briefings en pause", reason)))
+        except Exception as err:
+            log.info("could not tell %s its briefings are paused (%s)", channel, type(err).__name__)
+
+
+def reply_from_answer(data: dict[str, Any]) -> Reply:
+    """Rebuild an answer's reply from its JSON (a shared button's value)."""
+    citations = tuple(
+        Citation(c["article"], c["title"], c["section"], c.get("date"), c.get("url"))
+        for c in data.get("citations") or []
+    )
+    answer = Answer(
+        question=data["question"],
+        answered=bool(data.get("answered")) and bool(citations),
+        answer=data.get("answer") or "",
+        confidence=float(data.get("confidence") or 0.0),
+        citations=citations,
+    )
+    return answer_reply(answer)

@@ -1,0 +1,75 @@
+"""What kind of answer a French (or English) question expects, and whether a sentence has one.
+
+"Combien …" wants a number, "Quand …" a date, "Qui …" a name. A passage whose best sentence
+holds the expected kind of answer is more likely the one that answers; the bonus is small,
+so it only breaks near-ties between passages and between sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from bot.corpus.text import fold
+
+
+class AnswerType(Enum):
+    NUMBER = "number"
+    DATE = "date"
+    PERSON = "person"
+    PLACE = "place"
+    OTHER = "other"
+
+
+_MONTHS = "janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre"
+_DAYS = "lundi mardi mercredi jeudi vendredi samedi dimanche"
+_DATE = re.compile(
+    rf"\b(?:{'|'.join(_MONTHS.split())}|{'|'.join(_DAYS.split())}|hier|aujourd|demain"
+    r"|(?:1[5-9]|20)\d\d|siecle|annee[s]?)\b"
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt|trente|quarante"
+    r"|cinquante|soixante|cent|cents|mille|milliers?|millions?|milliards?|dizaines?|centaines?"
+    r"|moitie|tiers|quart)\b"
+)
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+")
+_PLACE = re.compile(r"\b(?:à|au|aux|en|dans|vers|près de|de)\s+[A-ZÀ-ÖØ-Þ]")
+
+_QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
+    (
+        re.compile(r"\b(?:combien|how (?:many|much)|quel (?:nombre|montant|pourcentage))\b"),
+        AnswerType.NUMBER,
+    ),
+    (
+        re.compile(
+            r"\b(?:quand|depuis quand|a quelle (?:date|epoque|heure)|en quelle annee"
+            r"|quelle annee|quel jour|when|what year)\b"
+        ),
+        AnswerType.DATE,
+    ),
+    (re.compile(r"\b(?:qui|who|par qui|a qui|avec qui)\b"), AnswerType.PERSON),
+    (
+        re.compile(r"^(?:ou|where)\b|\b(?:d'ou|dans quel(?:le)? (?:pays|ville|region))\b"),
+        AnswerType.PLACE,
+    ),
+)
+
+
+def expected_type(question: str) -> AnswerType:
+    folded = fold(question).replace("’", "'")
+    for pattern, kind in _QUESTION_TYPES:
+        if pattern.search(folded):
+            return kind
+    return AnswerType.OTHER
+
+
+def has_type(sentence: str, kind: AnswerType) -> bool:
+    if kind is AnswerType.NUMBER:
+        return bool(_NUMBER.search(fold(sentence)))
+    if kind is AnswerType.DATE:
+        return bool(_DATE.search(fold(sentence)))
+    if kind is AnswerType.PERSON:
+        return bool(_PROPER.search(sentence))
+    if kind is AnswerType.PLACE:
+        return bool(_PLACE.search(sentence))
+    return False

@@ -1,0 +1,301 @@
+"""Reads the corpus folder into `Article`s: Markdown, wire copy and optional front matter.
+
+A bad file never stops the load: it is skipped and reported as a `Problem` naming the file
+and the reason, so `briefbot check` can list them and the bot can keep serving the rest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bot.corpus.model import Article, Link, Paragraph, Section, Sentence
+from bot.corpus.text import fold, split_sentences
+
+log = logging.getLogger(__name__)
+
+ARTICLE_SUFFIXES = (".md", ".txt")
+MAX_ARTICLE_BYTES = 2_000_000
+FRONT_MATTER_KEYS = ("title", "date", "source", "url", "language")
+TITLE_MAX_CHARS = 120
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_SUBHEAD = re.compile(r"^\s*[-–—]\s+(\S.*?\S|\S)\s+[-–—]\s*$")
+_LEADING_DATE = re.compile(r"^\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\b[ \t]*", re.IGNORECASE)
+_PARTIAL_DATE = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_LINK_ITEM = re.compile(r"^\s*(?:[-–—*+•]|\d+[.)])\s*\[([^\]]+)\]\(([^)\s]+)[^)]*\)\s*[.;,]?\s*$")
+_RELATED_INTRO = re.compile(
+    r"^(?:pour (?:en savoir )?plus d'informations?|pour aller plus loin|(?:a )?lire aussi"
+    r"|voir aussi|sur le meme sujet|further reading|see also|related)\b"
+)
+_EMPHASIS = re.compile(r"(\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)|`)")
+_SENTENCE_FINAL = re.compile(r"[.!?…:»\"”)]\s*$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with one file; `line` is 1-based when known."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class LoadResult:
+    articles: list[Article] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class ArticleError(ValueError):
+    """A file that cannot be read as an article."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+def article_files(folder: Path) -> list[Path]:
+    """Article files of the folder, sorted for stable ids and order (hidden files ignored)."""
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def load_corpus(folder: Path) -> LoadResult:
+    """Load every article of `folder`; raise FileNotFoundError if the folder is missing."""
+    if not folder.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {folder}")
+    result = LoadResult()
+    seen: dict[str, Path] = {}
+    for path in article_files(folder):
+        try:
+            article = load_article(path)
+        except ArticleError as err:
+            problem = Problem(str(path), err.reason, err.line)
+            log.warning("skipped %s", problem)
+            result.problems.append(problem)
+            continue
+        if article.id in seen:
+            problem = Problem(
+                str(path), f"duplicate article id {article.id!r} ({seen[article.id].name})"
+            )
+            log.warning("skipped %s", problem)
+            result.problems.append(problem)
+            continue
+        seen[article.id] = path
+        result.articles.append(article)
+    return result
+
+
+def load_article(path: Path) -> Article:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ArticleError(f"cannot read file ({err.strerror or err})") from err
+    return parse_article(raw, article_id=path.stem, path=str(path))
+
+
+def parse_article(raw: bytes, article_id: str, path: str = "") -> Article:
+    """Parse one article from its bytes; raise ArticleError with a reason if it is unusable."""
+    if len(raw) > MAX_ARTICLE_BYTES:
+        raise ArticleError(f"file too large ({len(raw):,} bytes, limit {MAX_ARTICLE_BYTES:,})")
+    if b"\x00" in raw:
+        raise ArticleError("binary file (contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ArticleError(f"not UTF-8 (invalid byte at offset {err.start})") from err
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ArticleError("empty file")
+    meta, body_offset = _front_matter(text)
+    return _parse_body(text, body_offset, meta, article_id, path, raw)
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], int]:
+    if not text.startswith("---\n"):
+        return {}, 0
+    end = text.find("\n---", 3)
+    while end != -1 and text[end + 4 : end + 5] not in ("", "\n"):
+        end = text.find("\n---", end + 4)
+    if end == -1:
+        raise ArticleError("unparseable front matter: no closing '---' line", line=1)
+    block = text[4:end]
+    try:
+        data = yaml.safe_load(block) or {}
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(err, "problem", None) or "invalid YAML"
+        raise ArticleError(f"unparseable front matter: {problem}", line=line) from err
+    if not isinstance(data, dict):
+        raise ArticleError("unparseable front matter: expected 'key: value' lines", line=2)
+    meta: dict[str, str] = {}
+    for key, value in data.items():
+        key = str(key).strip().lower()
+        if value is None:
+            continue
+        if key == "date":
+            meta["date"] = _normalise_date(value)
+        else:
+            meta[key] = str(value).strip()
+    body_start = end + 4
+    if text[body_start : body_start + 1] == "\n":
+        body_start += 1
+    return meta, body_start
+
+
+def _normalise_date(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    if _PARTIAL_DATE.match(text):
+        return text
+    raise ArticleError(f"unparseable front matter: date {text!r} is not YYYY[-MM[-DD]]")
+
+
+@dataclass
+class _Block:
+    """Lines gathered for one paragraph before markup is removed."""
+
+    lines: list[str]
+    offset: int
+
+
+def _parse_body(
+    text: str, offset: int, meta: dict[str, str], article_id: str, path: str, raw: bytes
+) -> Article:
+    title: str | None = None
+    date: str | None = None
+    path_stack: list[str] = []
+    sections: list[tuple[tuple[str, ...], list[_Block]]] = [((), [])]
+    related: list[Link] = []
+    in_related = False
+    current: _Block | None = None
+    first_text_seen = False
+
+    def close() -> None:
+        nonlocal current
+        if current is not None:
+            sections[-1][1].append(current)
+            current = None
+
+    pos = offset
+    for line in text[offset:].split("\n"):
+        line_start, pos = pos, pos + len(line) + 1
+        stripped = line.strip()
+        if not stripped:
+            close()
+            continue
+        if not first_text_seen:
+            first_text_seen = True
+            m = _LEADING_DATE.match(line)
+            if m:
+                date = m.group(1)
+                line_start += m.end()
+                line = line[m.end() :]
+                stripped = line.strip()
+                if not stripped:
+                    continue
+        heading = _HEADING.match(stripped)
+        subhead = None if heading else _SUBHEAD.match(line)
+        if heading or subhead:
+            close()
+            in_related = False
+            if heading and len(heading.group(1)) == 1 and title is None:
+                title = _strip_markup(heading.group(2))
+                continue
+            name = _strip_markup(heading.group(2) if heading else subhead.group(1))
+            level = len(heading.group(1)) if heading else 2
+            del path_stack[max(0, level - 2) :]
+            path_stack.append(name)
+            sections.append((tuple(path_stack), []))
+            continue
+        link_item = _LINK_ITEM.match(line)
+        if in_related or link_item:
+            if link_item:
+                close()
+                related.append(Link(_strip_markup(link_item.group(1)), link_item.group(2)))
+                in_related = True
+                continue
+            if in_related:
+                in_related = False
+        if _RELATED_INTRO.match(fold(stripped)) and len(stripped) < 200:
+            close()
+            in_related = True
+            continue
+        if current is None:
+            current = _Block([stripped], line_start + (len(line) - len(line.lstrip())))
+        elif _SENTENCE_FINAL.search(current.lines[-1]):
+            close()
+            current = _Block([stripped], line_start + (len(line) - len(line.lstrip())))
+        else:
+            current.lines.append(stripped)
+    close()
+
+    built: list[Section] = []
+    for heading_path, blocks in sections:
+        paragraphs = tuple(p for p in (_paragraph(b) for b in blocks) if p is not None)
+        if paragraphs:
+            built.append(Section(heading_path, paragraphs))
+    if not built:
+        raise ArticleError("no article text (only headings, links or markup)")
+
+    title = meta.get("title") or title or _title_from(built[0].paragraphs[0])
+    built = [Section((title,), s.paragraphs) if not s.heading_path else s for s in built]
+    language = meta.get("language", "fr") or "fr"
+    extra = {k: v for k, v in meta.items() if k not in FRONT_MATTER_KEYS}
+    return Article(
+        id=article_id,
+        title=title,
+        sections=tuple(built),
+        date=meta.get("date") or date,
+        source=meta.get("source"),
+        url=meta.get("url"),
+        language=language,
+        related_links=tuple(related),
+        path=path,
+        content_hash=hashlib.sha256(raw).hexdigest(),
+        extra=extra,
+    )
+
+
+def _strip_markup(text: str) -> str:
+    text = _MD_LINK.sub(r"\1", text)
+    text = _EMPHASIS.sub("", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _paragraph(block: _Block) -> Paragraph | None:
+    text = _strip_markup(" ".join(block.lines))
+    if not text:
+        return None
+    spans = split_sentences(text)
+    sentences = tuple(Sentence(text[s:e], s, e) for s, e in spans)
+    return Paragraph(text, block.offset, sentences)
+
+
+def _title_from(paragraph: Paragraph) -> str:
+    first = paragraph.sentences[0].text if paragraph.sentences else paragraph.text
+    first = first.rstrip(".")
+    if len(first) <= TITLE_MAX_CHARS:
+        return first
+    cut = first.rfind(" ", 0, TITLE_MAX_CHARS)
+    return first[: cut if cut > 0 else TITLE_MAX_CHARS].rstrip(" ,;:") + "…"

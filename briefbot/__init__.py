@@ -1,0 +1,1 @@
+"""The briefbot program: the command line, the composition root and `briefbot check`."""

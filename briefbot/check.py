@@ -1,0 +1,33 @@
+"""`briefbot check`: every problem in the corpus and the configuration, in one report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.actors import check_actors_file
+from bot.corpus.loader import Problem, load_corpus
+from bot.settings import Settings
+
+
+def run_checks(settings: Settings) -> tuple[list[Problem], list[str]]:
+    """Problems found, and a short summary of what was checked."""
+    problems: list[Problem] = []
+    summary: list[str] = []
+    corpus = Path(settings.corpus)
+    if not corpus.is_dir():
+        problems.append(Problem(str(corpus), "corpus folder not found"))
+    else:
+        result = load_corpus(corpus)
+        problems.extend(result.problems)
+        summary.append(f"corpus {corpus}: {len(result.articles)} article(s) loaded")
+        if not result.articles:
+            problems.append(Problem(str(corpus), "no article could be loaded"))
+    data_dir = Path(settings.data_dir)
+    if data_dir.exists() and not data_dir.is_dir():
+        problems.append(Problem(str(data_dir), "data directory is not a directory"))
+    actors = Path(settings.config_dir) / "actors.yaml"
+    if actors.exists():
+        actor_problems = check_actors_file(actors)
+        problems.extend(actor_problems)
+        summary.append(f"actors file {actors}: {len(actor_problems)} problem(s)")
+    return problems, summary

@@ -1,0 +1,399 @@
+"""The `briefbot` command line: the contract other tools and the Makefile rely on.
+
+Exit status: 0 success, 1 `check` found problems, 2 bad input or usage (one line on
+stderr, never a traceback), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NoReturn
+
+from bot import __version__
+from bot.settings import ConfigError, Settings, load_settings
+
+log = logging.getLogger("briefbot")
+
+
+QUIET_COMMANDS = {"ask", "actor", "actors", "digest", "timeline", "subscriptions", "feedback"}
+
+
+class CliError(Exception):
+    """A one-line error for stderr, with the exit status to use."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one line and exit 2 without the usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _add_corpus(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", metavar="DIR", type=Path, help="article folder (default: seeds/)")
+
+
+def _add_json(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="briefbot",
+        description="Briefs a team on a body of news articles, in Discord, Slack or the console.",
+    )
+    parser.add_argument("--version", action="version", version=f"briefbot {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    p = sub.add_parser("ask", help="answer a question ('-' reads one question per line)")
+    p.add_argument("question", help="the question, or - to read questions from stdin")
+    _add_corpus(p)
+    _add_json(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="interactive console session")
+    _add_corpus(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("run", help="start every configured adapter (console if none)")
+    _add_corpus(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check", help="report problems in the corpus and the configuration")
+    _add_corpus(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("actor", help="who is NAME and where the articles mention them")
+    p.add_argument("name", help="a person or organisation (typos and missing accents are fine)")
+    _add_corpus(p)
+    _add_json(p)
+    p.set_defaults(func=cmd_actor)
+
+    p = sub.add_parser("actors", help="every actor the articles name, with mention counts")
+    _add_corpus(p)
+    _add_json(p)
+    p.set_defaults(func=cmd_actors)
+
+    p = sub.add_parser("digest", help="the briefing digest (what is new since --since)")
+    p.add_argument("--since", metavar="ISO-DATE", help="only articles new since this date")
+    _add_corpus(p)
+    _add_json(p)
+    p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser("timeline", help="dated events across all articles")
+    _add_corpus(p)
+    _add_json(p)
+    p.set_defaults(func=cmd_timeline)
+
+    p = sub.add_parser("subscriptions", help="scheduled briefings of every channel")
+    _add_json(p)
+    p.set_defaults(func=cmd_subscriptions)
+
+    p = sub.add_parser("feedback", help="thumbs up/down given to answers")
+    _add_json(p)
+    p.set_defaults(func=cmd_feedback)
+
+    p = sub.add_parser("discord-invite", help="print the Discord OAuth2 invite URL")
+    p.add_argument("--application-id", type=int, help="default: DISCORD_APPLICATION_ID")
+    p.set_defaults(func=cmd_discord_invite)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        settings = load_settings(corpus=getattr(args, "corpus", None))
+    except ConfigError as err:
+        if args.command == "check":
+            for problem in err.problems:
+                print(f"config: {problem}")
+            return 1
+        print(f"briefbot: error: configuration: {err}", file=sys.stderr)
+        return 2
+    _setup_logging(settings, quiet=args.command in QUIET_COMMANDS)
+    try:
+        return args.func(args, settings)
+    except CliError as err:
+        print(f"briefbot: error: {err}", file=sys.stderr)
+        return err.code
+    except ConfigError as err:  # raised late, e.g. by an adapter refusing a token
+        print(f"briefbot: error: configuration: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _setup_logging(settings: Settings, *, quiet: bool) -> None:
+    level = logging.WARNING if quiet else getattr(logging, settings.log_level)
+    logging.basicConfig(
+        level=level,
+        format="briefbot: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    noisy_loggers = (
+        "bm25s",
+        "apscheduler.scheduler",
+        "discord",
+        "slack_bolt",
+        "slack_sdk",
+        "aiohttp.access",
+    )
+    for noisy in noisy_loggers:
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def open_library(settings: Settings):
+    """The corpus, or a CliError naming the missing folder."""
+    from bot.corpus.library import Library
+
+    if not Path(settings.corpus).is_dir():
+        raise CliError(f"corpus folder not found: {settings.corpus}")
+    library = Library(settings)
+    library.load()
+    return library
+
+
+# -- ask -------------------------------------------------------------------------------
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.chat.commands import Commands, InputError
+
+    if args.question == "-":
+        return _ask_stream(settings)
+    library = open_library(settings)
+    commands = Commands(library, settings)
+    try:
+        question = commands.check_question(args.question)
+    except InputError as err:
+        raise CliError(str(err)) from None
+    answer = library.current.answerer.answer(question)
+    if args.json:
+        _print_json(answer.to_json())
+    else:
+        from bot.ask.reply import answer_reply
+
+        print(answer_reply(answer).plain_text())
+    return 0
+
+
+def _ask_stream(settings: Settings) -> int:
+    """One JSON object per input line; bad lines are reported and skipped, status 2."""
+    from bot.chat.commands import Commands, InputError
+
+    library = open_library(settings)
+    commands = Commands(library, settings)
+    status = 0
+    for number, line in _stdin_lines():
+        if not line.strip():
+            continue
+        try:
+            question = commands.check_question(line)
+        except InputError as err:
+            print(f"briefbot: error: line {number}: {err}", file=sys.stderr)
+            status = 2
+            continue
+        _print_json(library.current.answerer.answer(question).to_json())
+        sys.stdout.flush()
+    return status
+
+
+def _stdin_lines() -> Iterable[tuple[int, str]]:
+    for number, raw in enumerate(sys.stdin.buffer, start=1):
+        try:
+            yield number, raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            raise CliError(f"stdin line {number} is not valid UTF-8") from None
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False))
+
+
+# -- chat / run ------------------------------------------------------------------------
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from briefbot.app import Application
+
+    app = Application(settings, platforms=("console",))
+    return asyncio.run(app.run())
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from briefbot.app import Application
+
+    app = Application(settings)
+    return asyncio.run(app.run())
+
+
+# -- check -----------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from briefbot.check import run_checks
+
+    problems, summary = run_checks(settings)
+    for line in summary:
+        print(line)
+    for problem in problems:
+        print(f"problem: {problem}")
+    if problems:
+        print(f"{len(problems)} problem(s) found")
+        return 1
+    print("no problems found")
+    return 0
+
+
+# -- actors, digests, subscriptions ------------------------------------------------------
+
+
+def _services(settings: Settings, *, store: bool = False):
+    from bot.storage.store import Store
+    from briefbot.services import Services
+
+    library = open_library(settings)
+    return Services(settings, library, Store(settings.effective_database_url) if store else None)
+
+
+def cmd_actor(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.actors.replies import actor_reply
+    from bot.chat.commands import Commands, InputError
+
+    try:
+        name = Commands.check_actor_name_for(settings, args.name)
+    except InputError as err:
+        raise CliError(str(err)) from None
+    lookup = _services(settings).actors().lookup(name)
+    if args.json:
+        _print_json(lookup.to_json())
+    else:
+        print(actor_reply(lookup).plain_text())
+    return 0
+
+
+def cmd_actors(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.actors.replies import actors_reply
+
+    directory = _services(settings).actors()
+    if args.json:
+        _print_json([a.to_json() for a in directory.all()])
+    else:
+        print(actors_reply(directory).plain_text())
+    return 0
+
+
+def _parse_since(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise CliError(f"--since {value[:40]!r} is not an ISO date (YYYY-MM-DD)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.briefings.digest import digest_reply
+
+    since = _parse_since(args.since)
+    services = _services(settings, store=True)
+    try:
+        digest = services.digest(since, "new" if since else "full")
+    finally:
+        services.store.close()
+    if args.json:
+        _print_json(digest.to_json())
+    else:
+        print(digest_reply(digest, empty_since=since).plain_text())
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.timeline.events import timeline_reply
+
+    events = _services(settings).events()
+    if args.json:
+        _print_json([e.to_json() for e in events])
+    else:
+        print(timeline_reply(events).plain_text())
+    return 0
+
+
+def _store(settings: Settings):
+    from bot.storage.store import Store
+
+    return Store(settings.effective_database_url)
+
+
+def cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.briefings.service import list_subscriptions_json
+
+    store = _store(settings)
+    try:
+        rows = list_subscriptions_json(store)
+    finally:
+        store.close()
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("no subscriptions")
+    for row in rows:
+        state = "paused" if row.get("paused") else "active"
+        print(
+            f"{row['platform']}:{row['workspace']}/{row['channel']}  {row['schedule']}  "
+            f"mode={row['mode']}  {state}  next={row.get('next_run') or '-'}"
+        )
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    store = _store(settings)
+    try:
+        records = store.list_feedback()
+    finally:
+        store.close()
+    rows = [r.to_json() for r in records]
+    if args.json:
+        _print_json(rows)
+        return 0
+    up = sum(1 for r in records if r.value > 0)
+    print(f"{len(records)} avis : {up} 👍, {len(records) - up} 👎")
+    for r in records:
+        mark = "👍" if r.value > 0 else "👎"
+        print(
+            f"{mark} {r.created_at:%Y-%m-%d %H:%M} {r.platform}:{r.user_id} « {r.question} » "
+            f"→ {r.article} / {r.section}"
+        )
+    return 0
+
+
+def cmd_discord_invite(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.discord.invite import application_id_from_token, discord_invite_url
+
+    application_id = args.application_id or settings.discord_application_id
+    if not application_id and settings.discord_token is not None:
+        application_id = application_id_from_token(settings.discord_token.get_secret_value())
+    if not application_id:
+        raise CliError(
+            "no application id: pass --application-id or set DISCORD_APPLICATION_ID "
+            "(Discord developer portal → your app → General Information)"
+        )
+    print(discord_invite_url(application_id))
+    return 0
