@@ -1,18 +1,16 @@
-"""What every platform adapter provides to the runner (a connector, in opsdroid's terms)."""
+"""What every platform adapter provides to the program (a connector, in opsdroid's terms)."""
 
 from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
 
-from bot.chat.commands import Commands
 from bot.chat.context import ChannelRef
 from bot.chat.replies import Reply
-from bot.settings import Settings
 
 
 class Adapter(ABC):
-    """Translates platform events into `Commands` calls and replies into platform messages.
+    """Translates platform events into registry calls and replies into platform messages.
 
     `start` returns once the adapter is listening; `stop` finishes in-flight replies and
     disconnects. `done` is set when the adapter ends by itself (the console at end of input).
@@ -20,9 +18,7 @@ class Adapter(ABC):
 
     platform: str = ""
 
-    def __init__(self, commands: Commands, settings: Settings) -> None:
-        self.commands = commands
-        self.settings = settings
+    def __init__(self) -> None:
         self.done = asyncio.Event()
         self.exit_code = 0
 
@@ -33,7 +29,7 @@ class Adapter(ABC):
     async def stop(self) -> None: ...
 
     async def publish(self, channel: ChannelRef, reply: Reply) -> None:
-        """Post a reply to a channel (scheduled briefings). Raises bot.delivery.DeliveryError."""
+        """Post a reply to a channel (scheduled briefings). Raises DeliveryError."""
         raise NotImplementedError
 
     async def notify_paused(self, channel: ChannelRef, reason: str) -> None:

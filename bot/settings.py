@@ -1,18 +1,20 @@
 """Settings from the environment, a `.env` file and `config/briefbot.toml`, in that order.
 
-Secrets are `SecretStr` so they never show in a repr, a log line or an error message.
+`SettingsBase` holds that policy; the core's `Settings` and each adapter's own settings
+model derive from it, so the core knows no platform setting and every model reads its
+values the same way. Secrets are `SecretStr` so they never show in a repr, a log line or
+an error message.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any, TypeVar
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
-    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -21,11 +23,15 @@ from pydantic_settings import (
 DEFAULT_CONFIG_FILE = Path("config/briefbot.toml")
 
 
-def _env(*names: str) -> AliasChoices:
+def env_names(*names: str) -> AliasChoices:
+    """The environment variables a setting is read from, first one shown in errors."""
     return AliasChoices(*names)
 
 
-class Settings(BaseSettings):
+class SettingsBase(BaseSettings):
+    """Environment (`BRIEFBOT_*` unless a field names its own variables), `.env`, then the
+    TOML file named by `BRIEFBOT_CONFIG_FILE` (default `config/briefbot.toml`)."""
+
     model_config = SettingsConfigDict(
         env_prefix="BRIEFBOT_",
         env_file=".env",
@@ -33,6 +39,27 @@ class Settings(BaseSettings):
         extra="ignore",
         populate_by_name=True,
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("BRIEFBOT_CONFIG_FILE", DEFAULT_CONFIG_FILE))
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
+        )
+
+
+class Settings(SettingsBase):
+    """What the core reads: the corpus, the data directory, answering and briefings."""
 
     corpus: Path = Field(Path("seeds"), description="Folder of article files")
     data_dir: Path = Field(Path("data"), description="Where the bot writes everything")
@@ -53,41 +80,6 @@ class Settings(BaseSettings):
     briefing_retry_seconds: int = Field(60, ge=1)
     rate_limit_per_minute: int = Field(10, ge=1)
 
-    slack_bot_token: SecretStr | None = Field(
-        None, validation_alias=_env("SLACK_BOT_TOKEN", "BRIEFBOT_SLACK_BOT_TOKEN")
-    )
-    slack_app_token: SecretStr | None = Field(
-        None, validation_alias=_env("SLACK_APP_TOKEN", "BRIEFBOT_SLACK_APP_TOKEN")
-    )
-    slack_signing_secret: SecretStr | None = Field(
-        None, validation_alias=_env("SLACK_SIGNING_SECRET", "BRIEFBOT_SLACK_SIGNING_SECRET")
-    )
-    slack_api_url: str | None = Field(
-        None, validation_alias=_env("SLACK_API_URL", "BRIEFBOT_SLACK_API_URL")
-    )
-    slack_port: int = Field(3000, ge=1, le=65535)
-    slack_admins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-
-    discord_token: SecretStr | None = Field(
-        None, validation_alias=_env("DISCORD_TOKEN", "BRIEFBOT_DISCORD_TOKEN")
-    )
-    discord_guild_id: int | None = Field(
-        None, validation_alias=_env("DISCORD_GUILD_ID", "BRIEFBOT_DISCORD_GUILD_ID")
-    )
-    discord_shards: str | None = Field(
-        None, validation_alias=_env("DISCORD_SHARDS", "BRIEFBOT_DISCORD_SHARDS")
-    )
-    discord_application_id: int | None = Field(
-        None, validation_alias=_env("DISCORD_APPLICATION_ID", "BRIEFBOT_DISCORD_APPLICATION_ID")
-    )
-
-    @field_validator("slack_admins", mode="before")
-    @classmethod
-    def _split_admins(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [v.strip(" \"'[]") for v in value.split(",") if v.strip(" \"'[]")]
-        return value
-
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -96,43 +88,9 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
-    @field_validator("discord_shards")
-    @classmethod
-    def _shards(cls, value: str | None) -> str | None:
-        if value in (None, "", "auto") or (value and value.isdigit()):
-            return value or None
-        raise ValueError("must be 'auto' or a number of shards")
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("BRIEFBOT_CONFIG_FILE", DEFAULT_CONFIG_FILE))
-        return (
-            init_settings,
-            env_settings,
-            dotenv_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
-        )
-
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'briefbot.db'}"
-
-    @property
-    def slack_configured(self) -> bool:
-        return self.slack_bot_token is not None and (
-            self.slack_app_token is not None or self.slack_signing_secret is not None
-        )
-
-    @property
-    def discord_configured(self) -> bool:
-        return self.discord_token is not None
 
 
 class ConfigError(Exception):
@@ -143,20 +101,27 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Build the settings or raise ConfigError naming every bad setting."""
+S = TypeVar("S", bound=SettingsBase)
+
+
+def load(model: type[S], **overrides: Any) -> S:
+    """Build a settings model or raise ConfigError naming every bad setting."""
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        return model(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as err:
-        raise ConfigError([_describe(e) for e in err.errors(include_input=False)]) from None
+        raise ConfigError([_describe(model, e) for e in err.errors(include_input=False)]) from None
     except (OSError, ValueError) as err:  # unreadable or malformed TOML file
         raise ConfigError([f"config file: {err}"]) from None
 
 
-def _describe(error: Any) -> str:
+def load_settings(**overrides: Any) -> Settings:
+    return load(Settings, **overrides)
+
+
+def _describe(model: type[SettingsBase], error: Any) -> str:
     loc = error.get("loc") or ()
     name = str(loc[0]) if loc else "settings"
-    field = Settings.model_fields.get(name)
+    field = model.model_fields.get(name)
     env_names: list[str] = []
     if field is not None and isinstance(field.validation_alias, AliasChoices):
         env_names = [str(c) for c in field.validation_alias.choices]

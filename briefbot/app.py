@@ -1,8 +1,11 @@
 """The composition root: one asyncio loop with the corpus, the adapters and the scheduler.
 
-`briefbot run` starts every adapter whose credentials are configured (the console when
-none is); SIGINT/SIGTERM stop it cleanly: adapters finish in-flight replies, then the
-scheduler and the database close.
+Everything is built here, by constructor, in dependency order: the database, the
+derivations and the library, the feature handlers, the registry that serves them, then
+(at `start`) the adapters and the scheduler that posts through them. `briefbot run`
+starts every adapter whose credentials are configured (the console when none is);
+SIGINT/SIGTERM stop it cleanly: adapters finish in-flight replies, then the scheduler
+and the database close.
 """
 
 from __future__ import annotations
@@ -13,85 +16,118 @@ import datetime as dt
 import logging
 import signal
 from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.base import Adapter
-from bot.briefings.schedule import complete_timezones
+from bot.actors.commands import ActorCommands
+from bot.ask.commands import AskCommands
+from bot.briefings.changes import SubscriptionChanges
+from bot.briefings.commands import BriefingCommands
 from bot.briefings.scheduler import BriefingScheduler
-from bot.briefings.service import BriefingService
-from bot.chat.commands import Commands
-from bot.corpus.library import Library
-from bot.settings import Settings
+from bot.briefings.service import DigestService
+from bot.chat.guard import Guard
+from bot.chat.ratelimit import RateLimiter
+from bot.chat.registry import Registry
+from bot.corpus.library import Snapshot
 from bot.storage.store import Store
-from briefbot.services import Services
+from bot.timeline.commands import TimelineCommands
+
+from .derived import Derived
+from .settings import Config
 
 log = logging.getLogger(__name__)
 
 
-def configured_platforms(settings: Settings) -> tuple[str, ...]:
+def configured_platforms(config: Config) -> tuple[str, ...]:
     platforms = []
-    if settings.slack_configured:
+    if config.slack.configured:
         platforms.append("slack")
-    if settings.discord_configured:
+    if config.discord.configured:
         platforms.append("discord")
     return tuple(platforms) or ("console",)
 
 
 class Application:
-    def __init__(self, settings: Settings, platforms: Sequence[str] | None = None) -> None:
-        self.settings = settings
-        self.platforms = tuple(configured_platforms(settings) if platforms is None else platforms)
-        self.library = Library(settings)
-        self.commands = Commands(self.library, settings)
-        self.store: Store | None = None
-        self.services: Services | None = None
-        self.briefings: BriefingService | None = None
+    """`handlers` adds command handlers to the bot's own (tests use it to declare probes)."""
+
+    def __init__(
+        self,
+        config: Config,
+        platforms: Sequence[str] | None = None,
+        *,
+        handlers: Sequence[object] = (),
+    ) -> None:
+        self.config = config
+        self.settings = s = config.core
+        self.platforms = tuple(configured_platforms(config) if platforms is None else platforms)
+        self.store = Store(s.effective_database_url)
+        self.derived = Derived(s)
+        self.library = self.derived.library(listeners=(self._remember,))
+        self.digests = DigestService(
+            lambda: self.library.current.articles,
+            lambda: self.derived.timeline(self.library.current),
+            lambda article_id: self.derived.actors(self.library.current).actors_in(article_id),
+            self.store,
+        )
+        self.changes = SubscriptionChanges()
+        self.registry = Registry(
+            (
+                AskCommands(
+                    lambda: self.derived.answerer.of(self.library.current),
+                    self.store,
+                    question_limit=s.max_question_chars,
+                ),
+                ActorCommands(
+                    lambda: self.derived.actors(self.library.current),
+                    name_limit=s.max_actor_chars,
+                ),
+                BriefingCommands(self.store, self.changes, self.digests.digest_reply),
+                TimelineCommands(lambda: self.derived.timeline(self.library.current)),
+                *handlers,
+            ),
+            guard=Guard(unavailable=(SQLAlchemyError,)),
+            limiter=RateLimiter(s.rate_limit_per_minute, 60.0),
+        )
         self.scheduler: BriefingScheduler | None = None
         self.adapters: list[Adapter] = []
-        self.stop_event: asyncio.Event | None = None
+        self._stop = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
 
-    def load_core(self) -> None:
-        """Load the corpus, open the database and wire every core feature into the command
-        layer (idempotent). Adapter tests use this to get the `Commands` that `run` serves."""
-        if self.store is not None:
-            return
-        self.store = Store(self.settings.effective_database_url)
-        self.services = Services(self.settings, self.library, self.store)
-        self.library.hooks.append(self.services.prepare)
-        self.library.load()
-        for problem in self.library.current.problems:
+    def load(self) -> Snapshot:
+        """Read the corpus and prepare what is derived from it (seconds on a cold cache)."""
+        snapshot = self.library.load()
+        for problem in snapshot.problems:
             log.warning("skipped %s", problem)
-        self.store.first_seen(self.library.current.articles)
-        self.library.listeners.append(lambda snap, _: self._remember(snap))
-        self.services.wire(self.commands)
-        self.briefings = BriefingService(self.store, None, self.services.digest_reply)
-        self.commands.briefing_handler = self.briefings.handle
-        self.commands.timezone_handler = complete_timezones
+        return snapshot
 
-    def _remember(self, snapshot) -> None:
+    def _remember(self, snapshot: Snapshot, _previous: Snapshot | None) -> None:
         """Record when each article was first seen, so digests know what is new."""
-        if self.store is not None:
-            self.store.first_seen(snapshot.articles)
+        self.store.first_seen(snapshot.articles)
 
     def make_adapter(self, platform: str) -> Adapter:
         if platform == "console":
             from adapters.console.adapter import ConsoleAdapter
 
-            return ConsoleAdapter(self.commands, self.settings)
+            return ConsoleAdapter(
+                self.registry,
+                history=Path(self.settings.data_dir) / "console_history",
+                article_count=lambda: len(self.library.current.articles),
+            )
         if platform == "slack":
             from adapters.slack.app import SlackAdapter
 
-            return SlackAdapter(self.commands, self.settings)
+            return SlackAdapter(self.registry, self.config.slack)
         if platform == "discord":
             from adapters.discord.bot import DiscordAdapter
 
-            return DiscordAdapter(self.commands, self.settings)
+            return DiscordAdapter(self.registry, self.config.discord)
         raise ValueError(f"unknown platform {platform!r}")
 
     async def start(self) -> None:
-        """Everything up: corpus, database, adapters, then the scheduler that posts."""
-        self.stop_event = asyncio.Event()
-        await asyncio.to_thread(self.load_core)
-        assert self.store is not None and self.services is not None and self.briefings
+        """Everything up: corpus, adapters, then the scheduler that posts."""
+        await asyncio.to_thread(self.load)
         self.adapters = [self.make_adapter(p) for p in self.platforms]
         for adapter in self.adapters:
             await adapter.start()
@@ -100,21 +136,20 @@ class Application:
         self.scheduler = BriefingScheduler(
             self.store,
             {a.platform: a for a in self.adapters},
-            self.services.scheduled_digest,
+            self.digests.scheduled,
+            self.changes,
             grace=dt.timedelta(seconds=s.briefing_grace_seconds),
             max_failures=s.briefing_max_failures,
             retry_base=dt.timedelta(seconds=s.briefing_retry_seconds),
         )
-        self.briefings.scheduler = self.scheduler
         await self.scheduler.start()
         self._watcher = asyncio.create_task(
-            self.library.watch(s.rescan_seconds, self.stop_event), name="corpus-watch"
+            self.library.watch(s.rescan_seconds, self._stop), name="corpus-watch"
         )
 
     async def stop(self) -> None:
         """Adapters finish in-flight replies, then the scheduler and the database close."""
-        if self.stop_event is not None:
-            self.stop_event.set()
+        self._stop.set()
         for adapter in self.adapters:
             try:
                 await adapter.stop()
@@ -122,12 +157,10 @@ class Application:
                 log.exception("%s adapter did not stop cleanly", adapter.platform)
         if self.scheduler is not None:
             await self.scheduler.shutdown()
-        watcher = getattr(self, "_watcher", None)
-        if watcher is not None:
+        if self._watcher is not None:
             with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-        if self.store is not None:
-            self.store.close()
+                await self._watcher
+        self.store.close()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()

@@ -17,7 +17,22 @@ from pathlib import Path
 from typing import NoReturn
 
 from bot import __version__
-from bot.settings import ConfigError, Settings, load_settings
+from bot.actors.commands import check_actor_name
+from bot.actors.replies import actor_reply, actors_reply
+from bot.ask.commands import check_question
+from bot.ask.reply import answer_reply
+from bot.briefings.commands import list_subscriptions_json
+from bot.briefings.digest import digest_reply
+from bot.briefings.service import DigestService
+from bot.chat.registry import InputError
+from bot.chat.serial import to_json
+from bot.corpus.library import Library
+from bot.settings import ConfigError, Settings
+from bot.storage.store import Store
+from bot.timeline.events import timeline_reply
+
+from .derived import Derived
+from .settings import Config, load_config
 
 log = logging.getLogger("briefbot")
 
@@ -117,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        settings = load_settings(corpus=getattr(args, "corpus", None))
+        config = load_config(corpus=getattr(args, "corpus", None))
     except ConfigError as err:
         if args.command == "check":
             for problem in err.problems:
@@ -125,9 +140,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"briefbot: error: configuration: {err}", file=sys.stderr)
         return 2
-    _setup_logging(settings, quiet=args.command in QUIET_COMMANDS)
+    _setup_logging(config.core, quiet=args.command in QUIET_COMMANDS)
     try:
-        return args.func(args, settings)
+        return int(args.func(args, config))
     except CliError as err:
         print(f"briefbot: error: {err}", file=sys.stderr)
         return err.code
@@ -157,58 +172,51 @@ def _setup_logging(settings: Settings, *, quiet: bool) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
-def open_library(settings: Settings):
-    """The corpus, or a CliError naming the missing folder."""
-    from bot.corpus.library import Library
-
+def open_library(settings: Settings) -> tuple[Library, Derived]:
+    """The corpus and its derivations, or a CliError naming the missing folder."""
     if not Path(settings.corpus).is_dir():
         raise CliError(f"corpus folder not found: {settings.corpus}")
-    library = Library(settings)
+    derived = Derived(settings)
+    library = Library(settings.corpus)
     library.load()
-    return library
+    return library, derived
 
 
 # -- ask -------------------------------------------------------------------------------
 
 
-def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.chat.commands import Commands, InputError
-
+def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    settings = config.core
     if args.question == "-":
         return _ask_stream(settings)
-    library = open_library(settings)
-    commands = Commands(library, settings)
+    library, derived = open_library(settings)
     try:
-        question = commands.check_question(args.question)
+        question = check_question(args.question, settings.max_question_chars)
     except InputError as err:
         raise CliError(str(err)) from None
-    answer = library.current.answerer.answer(question)
+    answer = derived.answerer.of(library.current).answer(question)
     if args.json:
-        _print_json(answer.to_json())
+        _print_json(to_json(answer))
     else:
-        from bot.ask.reply import answer_reply
-
         print(answer_reply(answer).plain_text())
     return 0
 
 
 def _ask_stream(settings: Settings) -> int:
     """One JSON object per input line; bad lines are reported and skipped, status 2."""
-    from bot.chat.commands import Commands, InputError
-
-    library = open_library(settings)
-    commands = Commands(library, settings)
+    library, derived = open_library(settings)
+    answerer = derived.answerer.of(library.current)
     status = 0
     for number, line in _stdin_lines():
         if not line.strip():
             continue
         try:
-            question = commands.check_question(line)
+            question = check_question(line, settings.max_question_chars)
         except InputError as err:
             print(f"briefbot: error: line {number}: {err}", file=sys.stderr)
             status = 2
             continue
-        _print_json(library.current.answerer.answer(question).to_json())
+        _print_json(to_json(answerer.answer(question)))
         sys.stdout.flush()
     return status
 
@@ -228,27 +236,27 @@ def _print_json(data: object) -> None:
 # -- chat / run ------------------------------------------------------------------------
 
 
-def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from briefbot.app import Application
+def cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    from .app import Application
 
-    app = Application(settings, platforms=("console",))
+    app = Application(config, platforms=("console",))
     return asyncio.run(app.run())
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from briefbot.app import Application
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from .app import Application
 
-    app = Application(settings)
+    app = Application(config)
     return asyncio.run(app.run())
 
 
 # -- check -----------------------------------------------------------------------------
 
 
-def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from briefbot.check import run_checks
+def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    from .check import run_checks
 
-    problems, summary = run_checks(settings)
+    problems, summary = run_checks(config.core)
     for line in summary:
         print(line)
     for problem in problems:
@@ -263,36 +271,25 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 # -- actors, digests, subscriptions ------------------------------------------------------
 
 
-def _services(settings: Settings, *, store: bool = False):
-    from bot.storage.store import Store
-    from briefbot.services import Services
-
-    library = open_library(settings)
-    return Services(settings, library, Store(settings.effective_database_url) if store else None)
-
-
-def cmd_actor(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.actors.replies import actor_reply
-    from bot.chat.commands import Commands, InputError
-
+def cmd_actor(args: argparse.Namespace, config: Config) -> int:
     try:
-        name = Commands.check_actor_name_for(settings, args.name)
+        name = check_actor_name(args.name, config.core.max_actor_chars)
     except InputError as err:
         raise CliError(str(err)) from None
-    lookup = _services(settings).actors().lookup(name)
+    library, derived = open_library(config.core)
+    lookup = derived.actors(library.current).lookup(name)
     if args.json:
-        _print_json(lookup.to_json())
+        _print_json(to_json(lookup))
     else:
         print(actor_reply(lookup).plain_text())
     return 0
 
 
-def cmd_actors(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.actors.replies import actors_reply
-
-    directory = _services(settings).actors()
+def cmd_actors(args: argparse.Namespace, config: Config) -> int:
+    library, derived = open_library(config.core)
+    directory = derived.actors(library.current)
     if args.json:
-        _print_json([a.to_json() for a in directory.all()])
+        _print_json(to_json(directory.all()))
     else:
         print(actors_reply(directory).plain_text())
     return 0
@@ -308,43 +305,44 @@ def _parse_since(value: str | None) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.briefings.digest import digest_reply
-
+def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     since = _parse_since(args.since)
-    services = _services(settings, store=True)
+    library, derived = open_library(config.core)
+    snapshot = library.current
+    store = _store(config.core)
     try:
-        digest = services.digest(since, "new" if since else "full")
+        digests = DigestService(
+            lambda: snapshot.articles,
+            lambda: derived.timeline(snapshot),
+            lambda article_id: derived.actors(snapshot).actors_in(article_id),
+            store,
+        )
+        digest = digests.digest(since, "new" if since else "full")
     finally:
-        services.store.close()
+        store.close()
     if args.json:
-        _print_json(digest.to_json())
+        _print_json(to_json(digest))
     else:
         print(digest_reply(digest, empty_since=since).plain_text())
     return 0
 
 
-def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.timeline.events import timeline_reply
-
-    events = _services(settings).events()
+def cmd_timeline(args: argparse.Namespace, config: Config) -> int:
+    library, derived = open_library(config.core)
+    events = derived.timeline(library.current)
     if args.json:
-        _print_json([e.to_json() for e in events])
+        _print_json(to_json(events))
     else:
         print(timeline_reply(events).plain_text())
     return 0
 
 
-def _store(settings: Settings):
-    from bot.storage.store import Store
-
+def _store(settings: Settings) -> Store:
     return Store(settings.effective_database_url)
 
 
-def cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.briefings.service import list_subscriptions_json
-
-    store = _store(settings)
+def cmd_subscriptions(args: argparse.Namespace, config: Config) -> int:
+    store = _store(config.core)
     try:
         rows = list_subscriptions_json(store)
     finally:
@@ -363,15 +361,14 @@ def cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
-    store = _store(settings)
+def cmd_feedback(args: argparse.Namespace, config: Config) -> int:
+    store = _store(config.core)
     try:
         records = store.list_feedback()
     finally:
         store.close()
-    rows = [r.to_json() for r in records]
     if args.json:
-        _print_json(rows)
+        _print_json(to_json(records))
         return 0
     up = sum(1 for r in records if r.value > 0)
     print(f"{len(records)} avis : {up} 👍, {len(records) - up} 👎")
@@ -384,12 +381,13 @@ def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_discord_invite(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_discord_invite(args: argparse.Namespace, config: Config) -> int:
     from adapters.discord.invite import application_id_from_token, discord_invite_url
 
-    application_id = args.application_id or settings.discord_application_id
-    if not application_id and settings.discord_token is not None:
-        application_id = application_id_from_token(settings.discord_token.get_secret_value())
+    discord = config.discord
+    application_id = args.application_id or discord.application_id
+    if not application_id and discord.token is not None:
+        application_id = application_id_from_token(discord.token.get_secret_value())
     if not application_id:
         raise CliError(
             "no application id: pass --application-id or set DISCORD_APPLICATION_ID "

@@ -12,6 +12,8 @@ from sqlalchemy import create_engine
 
 from bot.settings import Settings
 from bot.storage.store import Base, Store
+from briefbot.settings import Config
+from tests.config import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -55,8 +57,13 @@ def corpus(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(_env_file=None, corpus=SEEDS, data_dir=tmp_path / "data")
+def settings(config: Config) -> Settings:
+    return config.core
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return make_config(corpus=SEEDS, data_dir=tmp_path / "data")
 
 
 # Set BRIEFBOT_TEST_POSTGRES_URL (postgresql+psycopg://…, a throwaway database: its tables

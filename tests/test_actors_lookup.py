@@ -9,6 +9,7 @@ import pytest
 
 from bot.actors import ActorDirectory, build_directory
 from bot.actors.model import Actor, ActorKind, Mention
+from bot.chat.serial import to_json
 from bot.corpus.loader import load_corpus
 from tests.conftest import SEEDS
 
@@ -146,13 +147,13 @@ def test_names_in_related_link_titles_stay_findable(directory: ActorDirectory) -
 
 
 def test_the_json_follows_the_cli_contract(directory: ActorDirectory) -> None:
-    data = directory.lookup("Tiani").to_json()
+    data = to_json(directory.lookup("Tiani"))
     assert set(data) == {"query", "found", "actor", "candidates", "suggestions"}
     actor = data["actor"]
     assert {"name", "kind", "description", "aliases", "mentions", "related"} <= set(actor)
     assert {"article", "title", "section", "date", "excerpt"} <= set(actor["mentions"][0])
     assert actor["kind"] == "person"
-    missing = directory.lookup("Xi Jinping").to_json()
+    missing = to_json(directory.lookup("Xi Jinping"))
     assert missing["actor"] is None and missing["found"] is False
 
 

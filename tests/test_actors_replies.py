@@ -10,6 +10,7 @@ from bot.actors import ActorDirectory, build_directory
 from bot.actors.model import Actor, ActorKind, ActorLookup, Mention
 from bot.actors.replies import actor_reply, actors_reply
 from bot.chat.replies import ReplyKind
+from bot.chat.serial import to_json
 from bot.corpus.loader import load_corpus
 from tests.conftest import SEEDS
 
@@ -39,7 +40,7 @@ def test_an_actor_card_has_its_role_then_one_cited_block_per_mention(
         ((start, end),) = block.marks
         assert block.text[start:end] == "Mohamed Bazoum"
         assert block.citation.section and block.citation.title
-    assert reply.data == lookup.to_json()
+    assert reply.data == to_json(lookup)
 
 
 def test_the_card_ends_with_related_actors_and_dates(directory: ActorDirectory) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from bot.ask.answerer import MAX_EXCERPT_CHARS, Answerer
 from bot.ask.index import SearchIndex
+from bot.chat.serial import to_json
 from bot.corpus.loader import load_corpus
 from tests.conftest import DATA, SEEDS
 
@@ -116,7 +117,7 @@ def test_question_made_only_of_stop_words_is_declined(answerer: Answerer) -> Non
 
 
 def test_answer_json_has_the_contract_fields(answerer: Answerer) -> None:
-    data = answerer.answer("Qui est Molly Phee ?").to_json()
+    data = to_json(answerer.answer("Qui est Molly Phee ?"))
     assert set(data) == {"question", "answered", "answer", "confidence", "citations", "suggestions"}
     assert set(data["citations"][0]) == {"article", "title", "section", "date", "url"}
 

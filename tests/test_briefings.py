@@ -7,10 +7,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from bot.briefings.service import BriefingService, list_subscriptions_json
+from bot.briefings.changes import SubscriptionChanges
+from bot.briefings.commands import BriefingCommands, list_subscriptions_json
 from bot.chat.context import ChannelRef, CommandContext
+from bot.chat.guard import Guard
+from bot.chat.ratelimit import RateLimiter
+from bot.chat.registry import Registry
 from bot.chat.replies import Block, Reply, ReplyKind
 from bot.storage.store import Store, Subscription
 
@@ -20,11 +24,12 @@ NEWS = ChannelRef("slack", "T1", "C-news")
 
 
 class RecordingScheduler:
-    """Stands in for BriefingScheduler: the service only tells it what changed."""
+    """Listens to the changes the commands announce, as BriefingScheduler does."""
 
-    def __init__(self) -> None:
+    def __init__(self, changes: SubscriptionChanges) -> None:
         self.added: list[int] = []
         self.removed: list[int] = []
+        changes.listen(self.add, self.remove)
 
     def add(self, subscription: Subscription) -> None:
         self.added.append(subscription.id)
@@ -69,9 +74,26 @@ def store(tmp_path: Path) -> Iterator[Store]:
     store.close()
 
 
+class Briefings:
+    """The /briefing commands as users type them, through the registry that serves them."""
+
+    def __init__(self, commands: BriefingCommands) -> None:
+        self.registry = Registry(
+            [commands], guard=Guard(unavailable=(SQLAlchemyError,)), limiter=RateLimiter(10)
+        )
+
+    async def handle(self, ctx: CommandContext, text: str) -> Reply:
+        return await self.registry.run_text(ctx, "briefing", text)
+
+
 @pytest.fixture
-def scheduler() -> RecordingScheduler:
-    return RecordingScheduler()
+def changes() -> SubscriptionChanges:
+    return SubscriptionChanges()
+
+
+@pytest.fixture
+def scheduler(changes: SubscriptionChanges) -> RecordingScheduler:
+    return RecordingScheduler(changes)
 
 
 @pytest.fixture
@@ -80,12 +102,14 @@ def digest() -> DigestSpy:
 
 
 @pytest.fixture
-def service(store: Store, scheduler: RecordingScheduler, digest: DigestSpy) -> BriefingService:
-    return BriefingService(store, scheduler, digest, clock=lambda: NOW)  # type: ignore[arg-type]
+def service(
+    store: Store, changes: SubscriptionChanges, scheduler: RecordingScheduler, digest: DigestSpy
+) -> Briefings:
+    return Briefings(BriefingCommands(store, changes, digest, clock=lambda: NOW))
 
 
 async def test_subscribing_stores_schedules_and_confirms_publicly(
-    service: BriefingService, store: Store, scheduler: RecordingScheduler
+    service: Briefings, store: Store, scheduler: RecordingScheduler
 ) -> None:
     reply = await service.handle(context(), "subscribe at=08:00 days=mon-fri tz=Europe/Paris")
 
@@ -98,14 +122,16 @@ async def test_subscribing_stores_schedules_and_confirms_publicly(
     assert scheduler.added == [sub.id]
 
 
-async def test_subscribe_options_may_also_come_as_a_mapping(service: BriefingService) -> None:
+async def test_subscribe_options_may_also_come_as_a_mapping(service: Briefings) -> None:
     """Adapters with forms (Discord slash options) skip the text parsing."""
-    reply = await service.subscribe(context(), {"at": "7h", "days": "lun-ven"})
+    reply = await service.registry.run(
+        context(), "briefing subscribe", {"at": "7h", "days": "lun-ven"}
+    )
     assert reply.kind is ReplyKind.SUCCESS
 
 
 async def test_a_second_subscription_replaces_the_first_and_says_so(
-    service: BriefingService, store: Store
+    service: Briefings, store: Store
 ) -> None:
     await service.handle(context(), "subscribe at=08:00 tz=Europe/Paris")
     reply = await service.handle(context(), "subscribe at=18h tz=Europe/Paris")
@@ -116,26 +142,26 @@ async def test_a_second_subscription_replaces_the_first_and_says_so(
     assert store.find_subscription(GENERAL).times == "18:00"
 
 
-async def test_without_a_time_zone_the_confirmation_says_utc(service: BriefingService) -> None:
+async def test_without_a_time_zone_the_confirmation_says_utc(service: Briefings) -> None:
     reply = await service.handle(context(), "subscribe at=08:00")
     assert "les heures sont en UTC" in reply.plain_text()
 
 
-async def test_only_channel_admins_may_subscribe(service: BriefingService, store: Store) -> None:
+async def test_only_channel_admins_may_subscribe(service: Briefings, store: Store) -> None:
     reply = await service.handle(context(admin=False), "subscribe at=08:00")
     assert reply.is_error and reply.private
     assert "Seuls les administrateurs" in reply.plain_text()
     assert store.list_subscriptions() == []
 
 
-async def test_only_channel_admins_may_unsubscribe(service: BriefingService, store: Store) -> None:
+async def test_only_channel_admins_may_unsubscribe(service: Briefings, store: Store) -> None:
     await service.handle(context(), "subscribe at=08:00")
     reply = await service.handle(context(admin=False), "unsubscribe")
     assert reply.is_error
     assert store.find_subscription(GENERAL) is not None
 
 
-async def test_a_failing_permission_check_is_a_clear_refusal(service: BriefingService) -> None:
+async def test_a_failing_permission_check_is_a_clear_refusal(service: Briefings) -> None:
     async def broken() -> bool:
         raise ConnectionError("slack down")
 
@@ -144,13 +170,13 @@ async def test_a_failing_permission_check_is_a_clear_refusal(service: BriefingSe
     assert reply.is_error and "Impossible de vérifier vos droits" in reply.plain_text()
 
 
-async def test_direct_messages_cannot_be_subscribed(service: BriefingService) -> None:
+async def test_direct_messages_cannot_be_subscribed(service: Briefings) -> None:
     reply = await service.handle(context(direct=True), "subscribe at=08:00")
     assert reply.is_error and "pas en message privé" in reply.plain_text()
 
 
 async def test_a_misspelt_time_zone_offers_the_corrected_command(
-    service: BriefingService, store: Store
+    service: Briefings, store: Store
 ) -> None:
     reply = await service.handle(context(), "subscribe at=08:00 tz=Europe/Pariss")
     assert reply.is_error
@@ -159,18 +185,18 @@ async def test_a_misspelt_time_zone_offers_the_corrected_command(
     assert store.list_subscriptions() == []
 
 
-async def test_an_impossible_hour_is_explained(service: BriefingService) -> None:
+async def test_an_impossible_hour_is_explained(service: Briefings) -> None:
     reply = await service.handle(context(), "subscribe at=25:00")
     assert "« 25:00 » n'est pas une heure valide (HH:MM, de 00:00 à 23:59)." in reply.plain_text()
 
 
-async def test_an_unknown_day_suggests_the_closest(service: BriefingService) -> None:
+async def test_an_unknown_day_suggests_the_closest(service: Briefings) -> None:
     reply = await service.handle(context(), "subscribe days=lun-vendredo")
     assert "Vouliez-vous dire vendredi ?" in reply.plain_text()
 
 
 async def test_an_unknown_subcommand_lists_them_and_suggests_the_closest(
-    service: BriefingService,
+    service: Briefings,
 ) -> None:
     reply = await service.handle(context(), "subscibe at=08:00")
     text = reply.plain_text()
@@ -179,19 +205,19 @@ async def test_an_unknown_subcommand_lists_them_and_suggests_the_closest(
     assert "Vouliez-vous dire « subscribe » ?" in text
 
 
-async def test_no_subcommand_shows_the_help(service: BriefingService) -> None:
+async def test_no_subcommand_shows_the_help(service: Briefings) -> None:
     reply = await service.handle(context(), "  ")
     assert reply.kind is ReplyKind.HELP
     assert len(reply.blocks[0].items) == 5
 
 
-async def test_french_subcommands_work_too(service: BriefingService, store: Store) -> None:
+async def test_french_subcommands_work_too(service: Briefings, store: Store) -> None:
     await service.handle(context(), "abonner heure=7h jours=semaine fuseau=Europe/Paris")
     assert store.find_subscription(GENERAL).days == "mon,tue,wed,thu,fri"
 
 
 async def test_unsubscribing_removes_the_subscription_and_its_job(
-    service: BriefingService, store: Store, scheduler: RecordingScheduler
+    service: Briefings, store: Store, scheduler: RecordingScheduler
 ) -> None:
     await service.handle(context(), "subscribe at=08:00")
     sub_id = store.find_subscription(GENERAL).id
@@ -202,14 +228,14 @@ async def test_unsubscribing_removes_the_subscription_and_its_job(
 
 
 async def test_unsubscribing_a_channel_without_subscription_says_so(
-    service: BriefingService,
+    service: Briefings,
 ) -> None:
     reply = await service.handle(context(), "unsubscribe")
     assert not reply.is_error and "n'est abonné à aucun briefing" in reply.plain_text()
 
 
 async def test_list_shows_this_workspace_and_marks_this_channel(
-    service: BriefingService,
+    service: Briefings,
 ) -> None:
     await service.handle(context(GENERAL), "subscribe at=08:00 tz=Europe/Paris")
     await service.handle(context(NEWS), "subscribe at=18h days=lun,mer tz=Europe/Paris")
@@ -224,13 +250,13 @@ async def test_list_shows_this_workspace_and_marks_this_channel(
     assert [s["channel"] for s in reply.data["subscriptions"]] == ["C-general", "C-news"]
 
 
-async def test_list_with_no_subscription_shows_an_example(service: BriefingService) -> None:
+async def test_list_with_no_subscription_shows_an_example(service: Briefings) -> None:
     reply = await service.handle(context(), "list")
     assert "/briefing subscribe at=08:00" in reply.plain_text()
 
 
 async def test_now_returns_the_briefing_publicly_and_counts_as_the_last_one(
-    service: BriefingService, store: Store, digest: DigestSpy
+    service: Briefings, store: Store, digest: DigestSpy
 ) -> None:
     await service.handle(context(), "subscribe at=08:00 tz=Europe/Paris")
     reply = await service.handle(context(admin=False), "now")
@@ -244,7 +270,7 @@ async def test_now_returns_the_briefing_publicly_and_counts_as_the_last_one(
 
 
 async def test_now_works_in_a_channel_without_subscription(
-    service: BriefingService, digest: DigestSpy
+    service: Briefings, digest: DigestSpy
 ) -> None:
     reply = await service.handle(context(), "now")
     assert reply.kind is ReplyKind.DIGEST and not reply.private
@@ -252,7 +278,7 @@ async def test_now_works_in_a_channel_without_subscription(
 
 
 async def test_preview_is_private_says_when_and_records_nothing(
-    service: BriefingService, store: Store
+    service: Briefings, store: Store
 ) -> None:
     await service.handle(context(), "subscribe at=08:00 days=mon-fri tz=Europe/Paris mode=full")
     reply = await service.handle(context(), "preview")
@@ -264,42 +290,38 @@ async def test_preview_is_private_says_when_and_records_nothing(
     assert sub.last_delivery is None and store.deliveries(sub.id) == []
 
 
-async def test_preview_passes_the_subscription_mode(
-    service: BriefingService, digest: DigestSpy
-) -> None:
+async def test_preview_passes_the_subscription_mode(service: Briefings, digest: DigestSpy) -> None:
     await service.handle(context(), "subscribe mode=full")
     await service.handle(context(), "preview")
     assert digest.calls[-1][2] == "full"
 
 
 async def test_preview_without_subscription_explains_how_to_subscribe(
-    service: BriefingService,
+    service: Briefings,
 ) -> None:
     reply = await service.handle(context(), "preview")
     assert reply.private and "n'est abonné à aucun briefing" in reply.footer
 
 
 async def test_a_database_failure_gives_a_clear_message(
-    service: BriefingService, store: Store, monkeypatch: pytest.MonkeyPatch
+    service: Briefings, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def down(**_: object) -> None:
         raise OperationalError("SELECT", {}, Exception("database is locked"))
 
     monkeypatch.setattr(store, "list_subscriptions", down)
     reply = await service.handle(context(), "list")
-    assert reply.is_error and "momentanément indisponibles" in reply.plain_text()
+    assert reply.is_error and "momentanément indisponible" in reply.plain_text()
     assert "locked" not in reply.plain_text()
 
 
-async def test_the_service_works_without_a_scheduler(store: Store, digest: DigestSpy) -> None:
-    service = BriefingService(store, None, digest, clock=lambda: NOW)
+async def test_the_commands_work_without_a_scheduler(store: Store, digest: DigestSpy) -> None:
+    service = Briefings(BriefingCommands(store, SubscriptionChanges(), digest, clock=lambda: NOW))
     reply = await service.handle(context(), "subscribe at=08:00")
     assert reply.kind is ReplyKind.SUCCESS
 
 
-async def test_subscriptions_export_as_json_for_the_cli(
-    service: BriefingService, store: Store
-) -> None:
+async def test_subscriptions_export_as_json_for_the_cli(service: Briefings, store: Store) -> None:
     await service.handle(context(), "subscribe at=08:00 days=mon-fri tz=Europe/Paris")
     [row] = list_subscriptions_json(store, now=NOW)
     assert row["channel"] == "C-general"

@@ -16,6 +16,7 @@ from bot.briefings.digest import (
     select_new,
 )
 from bot.chat.replies import ReplyKind
+from bot.chat.serial import to_json
 from bot.corpus.loader import load_corpus, parse_article
 from bot.corpus.model import Article
 from bot.corpus.text import terms
@@ -138,7 +139,7 @@ def test_select_new_compares_naive_and_aware_instants_as_utc() -> None:
 
 
 def test_digest_json_has_exactly_the_contract_shape(seed_articles: list[Article]) -> None:
-    data = build_digest(seed_articles, now=NOW).to_json()
+    data = to_json(build_digest(seed_articles, now=NOW))
     assert set(data) == {"title", "generated_at", "articles", "actors", "timeline"}
     assert data["generated_at"] == NOW.isoformat()
     for entry in data["articles"]:

@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from adapters.discord.embeds import render_reply
-from bot.chat.replies import error, info
+from bot.chat.context import CommandContext
+from bot.chat.registry import command
+from bot.chat.replies import Reply, error, info
 from tests.fakes.discord_api import (
     MANAGER_PERMISSIONS,
     THREAD_ID,
@@ -43,6 +45,27 @@ SHARE_ROW = {
     ],
 }
 MANAGER = Caller(permissions=MANAGER_PERMISSIONS)
+
+
+class SlowProbe:
+    """A fast command whose work waits for the test: a slow database, say."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+
+    @command("probe", "Une commande de test qui attend")
+    async def probe(self, ctx: CommandContext) -> Reply:
+        await self.release.wait()
+        return info("Aucun briefing programmé")
+
+
+class FailingPublicProbe:
+    """A command meant for the channel whose work fails."""
+
+    @command("announce", "Une commande publique de test qui échoue", public=True, slow=True)
+    async def announce(self, ctx: CommandContext) -> Reply:
+        return error("La base est indisponible.")
+
 
 COTONOU = """---
 title: Le port de Cotonou bat un record
@@ -210,7 +233,7 @@ async def test_a_fast_command_answers_directly_and_privately(bot: DiscordHarness
 
 async def test_the_callback_payload_is_exactly_the_rendered_reply(bot: DiscordHarness) -> None:
     (callback,) = (await bot.slash("help")).calls
-    expected = render_reply(await bot.app.commands.help())[0].embeds[0].to_dict()
+    expected = render_reply(bot.app.registry.help_reply())[0].embeds[0].to_dict()
     assert callback.query == {"with_response": "1"}
     assert callback.json == {
         "type": 4,
@@ -227,20 +250,14 @@ async def test_the_callback_payload_is_exactly_the_rendered_reply(bot: DiscordHa
 async def test_a_fast_command_still_running_after_defer_after_is_deferred(
     tmp_path: Path,
 ) -> None:
-    release = asyncio.Event()
-
-    async def blocked_list(ctx: Any, text: str) -> Any:
-        await release.wait()  # the database is slow today
-        return info("Aucun briefing programmé")
-
-    async with running_discord(discord_settings(tmp_path), defer_after=0) as bot:
-        bot.app.commands.briefing_handler = blocked_list
-        payload = interaction_payload(bot.fake, 2, command_data("briefing", sub="list"))
+    probe = SlowProbe()
+    async with running_discord(discord_settings(tmp_path), defer_after=0, handlers=[probe]) as bot:
+        payload = interaction_payload(bot.fake, 2, command_data("probe"))
         before = len(bot.fake.calls)
         bot.client._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
         callback = (await bot.fake.wait_until(before + 1))[before]
         assert callback.json == PRIVATE_THINKING  # deferred while the work goes on
-        release.set()
+        probe.release.set()
         await settle()
         exchange = Exchange(payload["token"], bot.fake.for_interaction(payload["token"]))
     assert embed(deferred_answer(exchange))["title"] == "Aucun briefing programmé"
@@ -384,12 +401,9 @@ async def test_briefing_now_is_posted_for_the_channel(bot: DiscordHarness) -> No
     assert rest[0].json["allowed_mentions"] == NO_MENTIONS
 
 
-async def test_a_public_command_that_fails_answers_privately(bot: DiscordHarness) -> None:
-    async def failing(ctx: Any, text: str) -> Any:
-        return error("La base est indisponible.")
-
-    bot.app.commands.briefing_handler = failing
-    exchange = await bot.slash("briefing", sub="now")
+async def test_a_public_command_that_fails_answers_privately(tmp_path: Path) -> None:
+    async with running_discord(discord_settings(tmp_path), handlers=[FailingPublicProbe()]) as bot:
+        exchange = await bot.slash("announce")
     calls = [(c.method, c.path.rsplit("/", 1)[-1]) for c in exchange.calls]
     assert calls[0] == ("POST", "callback")
     assert calls[1:] == [

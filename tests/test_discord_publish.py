@@ -59,7 +59,7 @@ async def test_a_briefing_is_posted_to_the_channel_without_pings(bot: DiscordHar
 
 
 async def test_the_core_digest_is_posted_as_it_is_built(bot: DiscordHarness) -> None:
-    reply = bot.app.services.digest_reply(None, None, "full")
+    reply = bot.app.digests.digest_reply(None, None, "full")
     await bot.adapter.publish(CHANNEL, reply)
     assert posts(bot)[0].json["embeds"][0]["title"] == reply.title
 
@@ -118,8 +118,8 @@ async def test_a_channel_of_another_platform_is_a_permanent_failure(bot: Discord
 
 
 async def test_publishing_before_login_is_a_transient_failure(tmp_path: Path) -> None:
-    settings = discord_settings(tmp_path)
-    adapter = DiscordAdapter(Application(settings).commands, settings)
+    config = discord_settings(tmp_path)
+    adapter = DiscordAdapter(Application(config).registry, config.discord)
     with pytest.raises(DeliveryError) as failure:
         await adapter.publish(CHANNEL, briefing())
     assert failure.value.permanent is False
@@ -154,7 +154,7 @@ async def scheduled(bot: DiscordHarness, *, max_failures: int) -> tuple[Briefing
     scheduler = BriefingScheduler(
         store,
         {"discord": bot.adapter},
-        lambda s, since: bot.app.services.digest_reply(s, since, s.mode),
+        lambda s, since: bot.app.digests.digest_reply(s, since, s.mode),
         max_failures=max_failures,
     )
     return scheduler, sub.id

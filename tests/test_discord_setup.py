@@ -30,8 +30,8 @@ GUILD_COMMANDS_PATH = f"/applications/{APPLICATION_ID}/guilds/{GUILD_ID}/command
 
 
 def adapter_for(tmp_path: Path, **overrides: Any) -> DiscordAdapter:
-    settings = discord_settings(tmp_path, **overrides)
-    return DiscordAdapter(Application(settings).commands, settings)
+    config = discord_settings(tmp_path, **overrides)
+    return DiscordAdapter(Application(config).registry, config.discord)
 
 
 async def uploaded(tmp_path: Path, **overrides: Any) -> tuple[FakeDiscord, list[dict[str, Any]]]:
@@ -119,7 +119,7 @@ async def test_briefing_is_a_group_of_five_subcommands(tmp_path: Path) -> None:
     assert list(subcommands) == ["subscribe", "unsubscribe", "list", "now", "preview"]
     assert all(o["type"] == 1 for o in subcommands.values())
     options = {o["name"]: o for o in subcommands["subscribe"]["options"]}
-    assert list(options) == ["at", "days", "tz", "mode"]
+    assert list(options) == ["at", "days", "tz", "mode", "empty", "cron"]
     assert not any(o["required"] for o in options.values())
     assert options["tz"]["autocomplete"] is True
     assert [c["value"] for c in options["mode"]["choices"]] == ["new", "full"]

@@ -8,10 +8,11 @@ import signal
 from pathlib import Path
 
 from bot.chat.context import ChannelRef, CommandContext
-from bot.chat.replies import ReplyKind
-from bot.settings import Settings
+from bot.chat.replies import Reply, ReplyKind
 from bot.storage.store import utcnow
 from briefbot.app import Application, configured_platforms
+from briefbot.settings import Config
+from tests.config import make_config
 
 CTX = CommandContext(ChannelRef("console", "local", "console"), user_id="tester")
 NEW_ARTICLE = (
@@ -24,22 +25,25 @@ QUESTION = "Quel barrage a été inauguré ?"
 
 
 def app_for(corpus: Path, tmp_path: Path) -> Application:
-    settings = Settings(_env_file=None, corpus=corpus, data_dir=tmp_path / "data")
-    app = Application(settings, platforms=())
-    app.load_core()
+    app = Application(make_config(corpus=corpus, data_dir=tmp_path / "data"), platforms=())
+    app.load()
     return app
 
 
-def test_console_is_the_default_without_platform_credentials(settings: Settings) -> None:
-    assert configured_platforms(settings) == ("console",)
+async def ask(app: Application, question: str) -> Reply:
+    return await app.registry.run(CTX, "ask", {"question": question})
+
+
+def test_console_is_the_default_without_platform_credentials(config: Config) -> None:
+    assert configured_platforms(config) == ("console",)
 
 
 async def test_new_article_is_answered_after_a_rescan(corpus: Path, tmp_path: Path) -> None:
     app = app_for(corpus, tmp_path)
-    assert (await app.commands.ask(CTX, QUESTION)).kind is ReplyKind.NO_ANSWER
+    assert (await ask(app, QUESTION)).kind is ReplyKind.NO_ANSWER
     (corpus / "new.md").write_text(NEW_ARTICLE, encoding="utf-8")
     assert app.library.refresh() is True
-    reply = await app.commands.ask(CTX, QUESTION)
+    reply = await ask(app, QUESTION)
     assert reply.kind is ReplyKind.ANSWER
     assert "Kandadji" in reply.blocks[0].text
 
@@ -51,7 +55,7 @@ async def test_new_article_is_in_the_next_digest_and_old_ones_are_not(
     last_briefing = utcnow()
     (corpus / "new.md").write_text(NEW_ARTICLE, encoding="utf-8")
     app.library.refresh()
-    digest = app.services.digest(last_briefing, "new")
+    digest = app.digests.digest(last_briefing, "new")
     assert [a.id for a in digest.articles] == ["new"]
 
 
@@ -61,7 +65,7 @@ async def test_new_article_actors_appear_without_editing_the_yaml(
     app = app_for(corpus, tmp_path)
     (corpus / "new.md").write_text(NEW_ARTICLE, encoding="utf-8")
     app.library.refresh()
-    reply = await app.commands.actor(CTX, "Abdoulaye Maiga")
+    reply = await app.registry.run(CTX, "actor", {"name": "Abdoulaye Maiga"})
     assert reply.kind is ReplyKind.ACTOR
     assert reply.title == "Abdoulaye Maïga"
 
@@ -75,14 +79,14 @@ async def test_broken_new_file_is_reported_and_the_rest_still_served(
     snapshot = app.library.current
     assert [p.path.endswith("broken.md") for p in snapshot.problems] == [True]
     assert len(snapshot.articles) == 2
-    assert (await app.commands.ask(CTX, "Qui est Molly Phee ?")).kind is ReplyKind.ANSWER
+    assert (await ask(app, "Qui est Molly Phee ?")).kind is ReplyKind.ANSWER
 
 
 async def test_removed_article_is_no_longer_cited(corpus: Path, tmp_path: Path) -> None:
     app = app_for(corpus, tmp_path)
     (corpus / "003_7eb3dd99e69e60ff.txt").unlink()
     app.library.refresh()
-    reply = await app.commands.ask(CTX, "Qui est Kurt Campbell ?")
+    reply = await ask(app, "Qui est Kurt Campbell ?")
     assert reply.kind is ReplyKind.NO_ANSWER
 
 
@@ -98,7 +102,7 @@ async def test_watcher_picks_up_a_new_file_in_the_background(corpus: Path, tmp_p
     stop = asyncio.Event()
     swapped = asyncio.Event()
     loop = asyncio.get_running_loop()
-    app.library.listeners.append(lambda *_: loop.call_soon_threadsafe(swapped.set))
+    app.library.add_listener(lambda *_: loop.call_soon_threadsafe(swapped.set))
     watcher = asyncio.create_task(app.library.watch(0.01, stop))
     (corpus / "new.md").write_text(NEW_ARTICLE, encoding="utf-8")
     await asyncio.wait_for(swapped.wait(), timeout=30)
@@ -107,8 +111,8 @@ async def test_watcher_picks_up_a_new_file_in_the_background(corpus: Path, tmp_p
     assert any(a.id == "new" for a in app.library.current.articles)
 
 
-async def test_sigterm_stops_the_bot_cleanly(tmp_path: Path, settings: Settings) -> None:
-    app = Application(settings, platforms=())
+async def test_sigterm_stops_the_bot_cleanly(config: Config) -> None:
+    app = Application(config, platforms=())
     task = asyncio.create_task(app.run())
     while app.scheduler is None or not app.scheduler.running:
         await asyncio.sleep(0.01)

@@ -14,11 +14,13 @@ import pytest
 
 from adapters.slack.app import SlackAdapter
 from adapters.slack.blocks import FEEDBACK_UP, SHARE_ACTION
-from bot.chat.context import ChannelRef
+from bot.chat.context import ChannelRef, CommandContext
 from bot.chat.publishing import DeliveryError
+from bot.chat.registry import command
 from bot.chat.replies import Block, Reply, ReplyKind
-from bot.settings import ConfigError, Settings
+from bot.settings import ConfigError
 from bot.storage.store import Store
+from tests.config import make_config
 from tests.fakes.slack_api import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -115,9 +117,9 @@ async def test_a_stale_timestamp_gets_401(slack: SlackHarness) -> None:
 
 
 async def test_http_mode_needs_the_signing_secret(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, data_dir=tmp_path, slack_bot_token=BOT_TOKEN)
+    config = make_config(data_dir=tmp_path, slack_bot_token=BOT_TOKEN)
     with pytest.raises(ConfigError) as caught:
-        SlackAdapter(object(), settings)  # type: ignore[arg-type]
+        SlackAdapter(object(), config.slack)  # type: ignore[arg-type]
     assert "SLACK_SIGNING_SECRET" in str(caught.value)
 
 
@@ -126,14 +128,13 @@ async def test_a_refused_token_stops_the_start_with_a_clear_error(tmp_path: Path
 
     fake = await FakeSlack(bot_token="xoxb-the-real-one").start()
     try:
-        settings = Settings(
-            _env_file=None,
+        config = make_config(
             data_dir=tmp_path,
             slack_bot_token="xoxb-revoked-secret",
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=fake.api_url,
         )
-        adapter = SlackAdapter(object(), settings, host="127.0.0.1", port=0)  # type: ignore[arg-type]
+        adapter = SlackAdapter(object(), config.slack, host="127.0.0.1", port=0)  # type: ignore[arg-type]
         with pytest.raises(ConfigError) as caught:
             await adapter.start()
         assert "SLACK_BOT_TOKEN" in str(caught.value) and "invalid_auth" in str(caught.value)
@@ -163,21 +164,27 @@ async def test_ask_is_acknowledged_then_answered_privately_with_share_and_feedba
     assert body["text"].startswith("Qui est Molly Phee ?\n")
 
 
-async def test_the_ack_does_not_wait_for_the_core(slack: SlackHarness) -> None:
-    gate = asyncio.Event()
-    real_ask = slack.app.commands.ask
+class GatedProbe:
+    """A command whose work waits until the test opens the gate: a busy core."""
 
-    async def slow_ask(ctx: Any, question: str | None) -> Reply:
-        await gate.wait()
-        return await real_ask(ctx, question)
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
 
-    slack.app.commands.ask = slow_ask  # type: ignore[method-assign]
-    status, _, key = await slack.command("/ask", "Qui est Molly Phee ?")
-    assert status == 200  # acknowledged while the core is still busy
-    assert slack.fake.calls_to("response_url", key=key) == []
-    gate.set()
-    [body] = await slack.responses(key)
-    assert "Molly Phee" in texts(body)
+    @command("probe", "Une commande de test qui attend", options=())
+    async def probe(self, ctx: CommandContext) -> Reply:
+        await self.gate.wait()
+        return Reply(ReplyKind.INFO, "Réponse de la sonde")
+
+
+async def test_the_ack_does_not_wait_for_the_core(tmp_path: Path) -> None:
+    probe = GatedProbe()
+    async with running_slack(tmp_path / "data", handlers=[probe]) as slack:
+        status, _, key = await slack.command("/probe")
+        assert status == 200  # acknowledged while the core is still busy
+        assert slack.fake.calls_to("response_url", key=key) == []
+        probe.gate.set()
+        [body] = await slack.responses(key)
+    assert "Réponse de la sonde" in texts(body)
 
 
 async def test_an_empty_ask_gets_a_clear_private_message(slack: SlackHarness) -> None:
@@ -259,42 +266,46 @@ async def test_a_forged_share_value_gets_a_clear_message(slack: SlackHarness) ->
     assert "ne peut plus être partagée" in texts(body)
 
 
-async def test_feedback_buttons_pass_the_vote_to_the_core(slack: SlackHarness) -> None:
+def recorded_feedback(slack: SlackHarness) -> list[Any]:
+    store = Store(slack.config.core.effective_database_url)
+    try:
+        return store.list_feedback()
+    finally:
+        store.close()
+
+
+async def test_a_vote_is_recorded_with_its_voter_question_and_cited_passage(
+    slack: SlackHarness,
+) -> None:
     _, _, key = await slack.command("/ask", "Qui est Molly Phee ?")
     [answer] = await slack.responses(key)
-    seen: list[tuple[str, int, dict[str, Any]]] = []
-
-    async def feedback(ctx: Any, value: int, data: dict[str, Any]) -> Reply:
-        seen.append((ctx.user_id, value, data))
-        return Reply(ReplyKind.SUCCESS, "Merci !", private=True)
-
-    slack.app.commands.feedback = feedback  # type: ignore[method-assign]
     _, click = await slack.click(
         "briefbot_feedback_down", buttons(answer)[FEEDBACK_UP], user="UBOB"
     )
     [body] = await slack.responses(click)
-    [(user, value, data)] = seen
-    assert (user, value) == ("UBOB", -1)
-    assert data["question"] == "Qui est Molly Phee ?"
-    assert data["citations"][0]["article"] == "000_ab94e0541aefd417"
     assert body["response_type"] == "ephemeral" and "Merci" in texts(body)
+    [record] = recorded_feedback(slack)
+    assert (record.platform, record.user_id, record.value) == ("slack", "UBOB", -1)
+    assert record.question == "Qui est Molly Phee ?"
+    assert record.article == "000_ab94e0541aefd417"
+    assert record.section == "DES CONDITIONS STRICTES"
 
 
-async def test_feedback_is_recorded_in_the_database(slack: SlackHarness) -> None:
-    """Needs the lead's feedback wiring in Application.load_core()."""
+async def test_a_thumbs_up_is_recorded_as_plus_one(slack: SlackHarness) -> None:
     _, _, key = await slack.command("/ask", "Qui est Molly Phee ?")
     [answer] = await slack.responses(key)
     _, click = await slack.click(FEEDBACK_UP, buttons(answer)[FEEDBACK_UP])
     [body] = await slack.responses(click)
     assert "Impossible" not in texts(body)
-    store = Store(slack.settings.effective_database_url)
-    try:
-        [record] = store.list_feedback()
-    finally:
-        store.close()
-    assert (record.platform, record.user_id, record.value) == ("slack", "UALICE", 1)
-    assert record.question == "Qui est Molly Phee ?"
-    assert record.article == "000_ab94e0541aefd417"
+    [record] = recorded_feedback(slack)
+    assert (record.user_id, record.value) == ("UALICE", 1)
+
+
+async def test_a_forged_vote_is_refused_and_not_recorded(slack: SlackHarness) -> None:
+    _, click = await slack.click(FEEDBACK_UP, '{"v": 2, "t": 1}')
+    [body] = await slack.responses(click)
+    assert "ne peut pas être enregistré" in texts(body)
+    assert recorded_feedback(slack) == []
 
 
 # --- mentions and direct messages -------------------------------------------------------------

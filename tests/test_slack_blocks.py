@@ -12,10 +12,9 @@ from adapters.slack.blocks import (
     MAX_TEXT,
     MAX_VALUE,
     SHARE_ACTION,
-    pack_answer,
     render,
-    unpack_answer,
 )
+from bot.chat.packing import unpack
 from bot.chat.replies import Block, Citation, Field, Reply, ReplyKind
 
 CITATION = Citation(
@@ -25,17 +24,10 @@ CITATION = Citation(
     "2024-04-19",
     "https://example.org/article?id=1&x=2",
 )
-ANSWER_DATA = {
-    "question": "Qui est Molly Phee ?",
-    "answered": True,
-    "answer": "La secrétaire d'État adjointe, Molly Phee, était à Niamey.",
-    "confidence": 0.9,
-    "citations": [CITATION.to_json()],
-    "suggestions": [],
-}
+EXCERPT = "La secrétaire d'État adjointe, Molly Phee, était à Niamey."
 
 
-def answer(text: str = ANSWER_DATA["answer"], **overrides: object) -> Reply:
+def answer(text: str = EXCERPT, **overrides: object) -> Reply:
     fields = {
         "kind": ReplyKind.ANSWER,
         "title": "Qui est Molly Phee ?",
@@ -44,7 +36,6 @@ def answer(text: str = ANSWER_DATA["answer"], **overrides: object) -> Reply:
         "private": True,
         "shareable": True,
         "feedback": True,
-        "data": ANSWER_DATA,
     }
     fields.update(overrides)
     return Reply(**fields)  # type: ignore[arg-type]
@@ -59,7 +50,7 @@ def test_an_answer_shows_title_excerpt_citation_link_and_confidence() -> None:
     kinds = [b["type"] for b in message.blocks]
     assert kinds == ["header", "section", "context", "context", "actions"]
     assert message.blocks[0]["text"]["text"] == "Qui est Molly Phee ?"
-    assert message.blocks[1]["text"]["text"] == ANSWER_DATA["answer"]
+    assert message.blocks[1]["text"]["text"] == EXCERPT
     source = message.blocks[2]["elements"][0]["text"]
     assert source == (
         "Source : <https://example.org/article?id=1&amp;x=2|LA JUNTE SOURDE AUX PRESSIONS>"
@@ -85,7 +76,11 @@ def test_the_answer_buttons_share_and_rate_with_the_packed_answer() -> None:
     [message] = render(answer(), share=True)
     actions = message.blocks[-1]["elements"]
     assert [a["action_id"] for a in actions] == [SHARE_ACTION, FEEDBACK_UP, FEEDBACK_DOWN]
-    assert unpack_answer(actions[0]["value"]) == {**ANSWER_DATA, "confidence": 0.9}
+    shared = unpack(actions[0]["value"])
+    assert shared is not None
+    assert (shared.title, shared.blocks[0].text) == ("Qui est Molly Phee ?", EXCERPT)
+    assert shared.blocks[0].citation == CITATION
+    assert all(len(a["value"]) <= MAX_VALUE for a in actions)
 
 
 def test_no_share_button_unless_asked_and_no_buttons_without_feedback() -> None:
@@ -216,7 +211,6 @@ def test_injection_in_article_text_or_titles_never_reaches_slack_as_markup() -> 
         ),
         suggestions=(hostile,),
         footer=hostile,
-        data={**ANSWER_DATA, "question": hostile},
     )
     for message in render(reply, share=True):
         payload = json.dumps(message.payload(), ensure_ascii=False)
@@ -234,26 +228,3 @@ def test_a_header_is_used_only_for_titles_that_need_no_escaping() -> None:
         "type": "section",
         "text": {"type": "mrkdwn", "text": "*R&amp;D &lt;équipe&gt;*", "verbatim": True},
     }
-
-
-def test_packed_answers_fit_in_a_button_value_even_when_huge() -> None:
-    huge = {
-        **ANSWER_DATA,
-        "question": "q" * 5000,
-        "citations": [{**CITATION.to_json(), "title": "t" * 900, "section": "s" * 900}] * 3,
-    }
-    packed = pack_answer(huge)
-    assert packed is not None and len(packed) <= MAX_VALUE
-    data = unpack_answer(packed)
-    assert data is not None
-    assert data["answer"] == ANSWER_DATA["answer"]
-    assert data["citations"][0]["article"] == CITATION.article
-
-
-def test_button_values_we_did_not_make_are_rejected() -> None:
-    assert unpack_answer("not json") is None
-    assert unpack_answer(json.dumps({"v": 2})) is None
-    assert (
-        unpack_answer(json.dumps({"v": 1, "q": "x", "a": "y", "k": 1, "c": [[1, 2, 3, 4, 5]]}))
-        is None
-    )

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from adapters.slack.app import SlackAdapter
-from bot.settings import ConfigError, Settings
+from bot.settings import ConfigError
+from tests.config import make_config
 from tests.fakes.slack_api import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -71,14 +72,13 @@ async def test_a_button_envelope_is_acked(slack: SlackHarness) -> None:
 async def test_a_refused_app_token_stops_the_start_with_a_clear_error(tmp_path: Path) -> None:
     fake = await FakeSlack(app_token="xapp-the-real-one").start()
     try:
-        settings = Settings(
-            _env_file=None,
+        config = make_config(
             data_dir=tmp_path,
             slack_bot_token=BOT_TOKEN,
             slack_app_token="xapp-wrong-secret",
             slack_api_url=fake.api_url,
         )
-        adapter = SlackAdapter(object(), settings)  # type: ignore[arg-type]
+        adapter = SlackAdapter(object(), config.slack)  # type: ignore[arg-type]
         with pytest.raises(ConfigError) as caught:
             await adapter.start()
         assert "SLACK_APP_TOKEN" in str(caught.value)

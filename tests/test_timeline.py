@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from bot.chat.replies import ReplyKind
+from bot.chat.serial import to_json
 from bot.corpus.loader import load_corpus, parse_article
 from bot.corpus.model import Article
 from bot.corpus.text import fold
@@ -270,7 +271,7 @@ def test_timeline_reply_without_events_says_so() -> None:
 
 
 def test_event_json_has_the_contract_keys(seed_events: list[TimelineEvent]) -> None:
-    data = seed_events[0].to_json()
+    data = to_json(seed_events[0])
     assert {"date", "text", "article"} <= set(data)
     assert data["article"] == WIRE_003
 

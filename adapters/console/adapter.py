@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
 from adapters.base import Adapter
-from bot.chat.commands import Commands
 from bot.chat.context import ChannelRef, CommandContext
+from bot.chat.registry import Registry
 from bot.chat.replies import Reply, ReplyKind
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -27,20 +27,27 @@ QUIT = {"/quit", "/exit", "/q", "quit", "exit"}
 
 
 class ConsoleAdapter(Adapter):
-    """Reads questions from stdin and prints replies; scheduled briefings print here too."""
+    """Reads questions from stdin and prints replies; scheduled briefings print here too.
+
+    `history` is where an interactive session keeps its readline history;
+    `article_count` tells the banner how many articles are loaded."""
 
     platform = "console"
 
     def __init__(
         self,
-        commands: Commands,
-        settings: Settings,
+        registry: Registry,
         *,
+        history: Path | None = None,
+        article_count: Callable[[], int] = lambda: 0,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         interactive: bool | None = None,
     ) -> None:
-        super().__init__(commands, settings)
+        super().__init__()
+        self.registry = registry
+        self.history_file = history
+        self.article_count = article_count
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
@@ -51,8 +58,7 @@ class ConsoleAdapter(Adapter):
     async def start(self) -> None:
         if self.interactive:
             self._setup_readline()
-            n = len(self.commands.library.current.articles)
-            self._print(BANNER.format(n=n))
+            self._print(BANNER.format(n=self.article_count()))
         self._task = asyncio.create_task(self._loop(), name="console")
 
     async def stop(self) -> None:
@@ -76,7 +82,7 @@ class ConsoleAdapter(Adapter):
         return text
 
     async def handle_line(self, line: str) -> Reply:
-        return await self.commands.dispatch(self.context, line)
+        return await self.registry.dispatch(self.context, line)
 
     async def _loop(self) -> None:
         try:
@@ -113,7 +119,9 @@ class ConsoleAdapter(Adapter):
             import readline
         except ImportError:  # not on every platform; the session works without history
             return
-        self._history = Path(self.settings.data_dir) / "console_history"
+        if self.history_file is None:
+            return
+        self._history = self.history_file
         with contextlib.suppress(OSError):
             readline.read_history_file(self._history)
         readline.set_history_length(1000)

@@ -28,13 +28,14 @@ import discord
 
 from adapters.base import Adapter
 from adapters.discord.embeds import DiscordMessage, render_reply
+from adapters.discord.settings import DiscordSettings
 from adapters.discord.tree import BriefbotTree, build_tree
 from adapters.discord.views import NO_MENTIONS, ShareButton, message_view
-from bot.chat.commands import Commands
 from bot.chat.context import ChannelRef, CommandContext
+from bot.chat.guard import INTERNAL_ERROR
 from bot.chat.publishing import DeliveryError
+from bot.chat.registry import Registry
 from bot.chat.replies import Block, Reply, ReplyKind, error
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,6 @@ SHAREABLE_KINDS = frozenset(
 SUBSCRIBABLE_CHANNELS = frozenset({discord.ChannelType.text, discord.ChannelType.news})
 MAX_MESSAGES = 10  # per reply; beyond, the reply is cut with a note (timelines can be long)
 PLACEHOLDER = "…"
-INTERNAL_ERROR = "Une erreur interne s'est produite ; elle a été journalisée."
 OUTDATED_COMMAND = (
     "Cette commande n'existe pas ou a changé : Discord met la liste à jour, "
     "réessayez dans un instant (/help pour la liste)."
@@ -57,15 +57,15 @@ def minimal_intents() -> discord.Intents:
     return discord.Intents(guilds=True, guild_messages=True, dm_messages=True)
 
 
-def make_client(settings: Settings) -> discord.Client:
+def make_client(settings: DiscordSettings) -> discord.Client:
     """`AutoShardedClient` when DISCORD_SHARDS is "auto" or a number, else a `Client`."""
     options: dict[str, Any] = {
         "intents": minimal_intents(),
         "allowed_mentions": NO_MENTIONS,
     }
-    if settings.discord_application_id:
-        options["application_id"] = settings.discord_application_id
-    shards = settings.discord_shards
+    if settings.application_id:
+        options["application_id"] = settings.application_id
+    shards = settings.shards
     if shards == "auto":
         return discord.AutoShardedClient(**options)
     if shards:
@@ -120,25 +120,27 @@ def capped(messages: list[DiscordMessage], limit: int = MAX_MESSAGES) -> list[Di
 
 
 class DiscordAdapter(Adapter):
-    """Connects the core to Discord; `commands` is the application's shared command layer."""
+    """Connects the registry's commands to Discord."""
 
     platform = "discord"
 
     def __init__(
         self,
-        commands: Commands,
-        settings: Settings,
+        registry: Registry,
+        settings: DiscordSettings,
         *,
         defer_after: float = 1.5,
         login_timeout: float = 30.0,
         drain_timeout: float = 10.0,
     ) -> None:
-        super().__init__(commands, settings)
+        super().__init__()
+        self.registry = registry
+        self.settings = settings
         self.defer_after = defer_after
         self.login_timeout = login_timeout
         self.drain_timeout = drain_timeout
         self.client = make_client(settings)
-        self.tree: BriefbotTree = build_tree(self.client, self, settings)
+        self.tree: BriefbotTree = build_tree(self.client, self, registry)
         self.client.event(self.on_ready)
         self.client.event(self.on_message)
         self.client.setup_hook = self._setup_hook  # type: ignore[method-assign]
@@ -151,9 +153,9 @@ class DiscordAdapter(Adapter):
     # -- lifecycle ---------------------------------------------------------------------
 
     def _token(self) -> str:
-        if self.settings.discord_token is None:
+        if self.settings.token is None:
             raise RuntimeError("DISCORD_TOKEN is not set")
-        return self.settings.discord_token.get_secret_value()
+        return self.settings.token.get_secret_value()
 
     async def start(self) -> None:
         """Log in and connect in the background; returns once logged in (or failed, or
@@ -221,7 +223,7 @@ class DiscordAdapter(Adapter):
 
     async def sync_commands(self) -> list[discord.app_commands.AppCommand]:
         """Globally, or to DISCORD_GUILD_ID alone (instant, for development)."""
-        guild_id = self.settings.discord_guild_id
+        guild_id = self.settings.guild_id
         if guild_id:
             guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -259,7 +261,7 @@ class DiscordAdapter(Adapter):
         """Run a command and answer it. `public` commands may answer the whole channel
         (when the core's reply is not private); the others always answer privately."""
         ctx = self.interaction_context(interaction)
-        task = asyncio.ensure_future(_safely(work(ctx)))
+        task = asyncio.ensure_future(work(ctx))
         deferred: bool | None = None  # None: not deferred; else the deferral's ephemerality
         if not slow:
             await asyncio.wait({task}, timeout=self.defer_after)
@@ -359,10 +361,7 @@ class DiscordAdapter(Adapter):
         ctx = self.message_context(message)
         with contextlib.suppress(discord.HTTPException):
             await message.channel.typing()
-        if text:
-            reply = await _safely(self.commands.dispatch(ctx, text))
-        else:
-            reply = await _safely(self.commands.help(ctx))
+        reply = await self.registry.dispatch(ctx, text or "aide")
         messages = capped(render_reply(replace(reply, private=False)))
         reference = message.to_reference(fail_if_not_exists=False)
         try:
@@ -416,15 +415,6 @@ class DiscordAdapter(Adapter):
             raise DeliveryError("le bot Discord n'est pas encore connecté", permanent=False)
         guild_id = int(channel.workspace) if channel.workspace.isdigit() else None
         return self.client.get_partial_messageable(int(channel.channel), guild_id=guild_id)
-
-
-async def _safely(work: Awaitable[Reply]) -> Reply:
-    """The core never raises on user input; a bug still must not reach the user."""
-    try:
-        return await work
-    except Exception:
-        log.exception("a Discord command failed")
-        return error(INTERNAL_ERROR)
 
 
 def _send_kwargs(message: DiscordMessage, *, share: bool = False) -> dict[str, Any]:

@@ -38,15 +38,16 @@ from adapters.slack.api import (
     web_client,
     webhook_client,
 )
-from adapters.slack.blocks import FEEDBACK_VALUES, SHARE_ACTION, SlackMessage, render, unpack_answer
+from adapters.slack.blocks import FEEDBACK_VOTES, SHARE_ACTION, SlackMessage, render
 from adapters.slack.mrkdwn import from_slack
-from bot.ask.answerer import Answer
-from bot.ask.reply import answer_reply
-from bot.chat.commands import Commands
+from adapters.slack.payloads import ButtonClick, Message, SlashCommand
+from adapters.slack.settings import SlackSettings
 from bot.chat.context import ChannelRef, CommandContext
+from bot.chat.packing import unpack
 from bot.chat.publishing import DeliveryError
-from bot.chat.replies import Citation, Reply, error, info
-from bot.settings import ConfigError, Settings
+from bot.chat.registry import Registry
+from bot.chat.replies import Reply, error, info
+from bot.settings import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +55,17 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
 MAX_RESPONSES = 5  # Slack accepts five posts per response_url
 CONNECT_TIMEOUT = 30.0
-INTERNAL_ERROR = "Une erreur interne s'est produite ; elle a été journalisée."
 _FEEDBACK_ACTION = re.compile(r"^briefbot_feedback_(up|down)$")
 _ANY_COMMAND = re.compile(r"^/.+")
-_HELP_WORDS = frozenset({"", "aide", "help", "/help", "/aide"})
+# Slack keeps these slash commands for itself: the app cannot declare them.
+RESERVED_COMMANDS = frozenset({"help"})
 _LEADING_MENTIONS = re.compile(r"^\s*(?:<@[A-Z0-9]+(?:\|[^>]*)?>[\s,:;]*)+")
 
 Work = Coroutine[Any, Any, None]
 
 
 class SlackAdapter(Adapter):
-    """Serves `Commands` on Slack and publishes scheduled briefings there.
+    """Serves the registry's commands on Slack and publishes scheduled briefings there.
 
     `host`/`port` bind the HTTP-mode server (port 0 picks a free one; `self.port` holds the
     bound port after `start`). `socket_mode` defaults to "an app token is configured".
@@ -76,8 +77,8 @@ class SlackAdapter(Adapter):
 
     def __init__(
         self,
-        commands: Commands,
-        settings: Settings,
+        registry: Registry,
+        settings: SlackSettings,
         *,
         host: str = "0.0.0.0",
         port: int | None = None,
@@ -85,16 +86,16 @@ class SlackAdapter(Adapter):
         sleep: Sleep = asyncio.sleep,
         stop_timeout: float = 10.0,
     ) -> None:
-        super().__init__(commands, settings)
+        super().__init__()
+        self.registry = registry
+        self.settings = settings
         problems = []
-        if settings.slack_bot_token is None:
+        if settings.bot_token is None:
             problems.append("SLACK_BOT_TOKEN: not set (the bot token, xoxb-…)")
-        self.socket_mode = (
-            settings.slack_app_token is not None if socket_mode is None else socket_mode
-        )
-        if self.socket_mode and settings.slack_app_token is None:
+        self.socket_mode = settings.app_token is not None if socket_mode is None else socket_mode
+        if self.socket_mode and settings.app_token is None:
             problems.append("SLACK_APP_TOKEN: not set, and Socket Mode needs it (xapp-…)")
-        if not self.socket_mode and settings.slack_signing_secret is None:
+        if not self.socket_mode and settings.signing_secret is None:
             problems.append(
                 "SLACK_SIGNING_SECRET: not set, and HTTP mode needs it "
                 "(or set SLACK_APP_TOKEN to use Socket Mode)"
@@ -102,8 +103,8 @@ class SlackAdapter(Adapter):
         if problems:
             raise ConfigError(problems)
         self.host = host
-        self.port = settings.slack_port if port is None else port
-        self.api_url = normalise_api_url(settings.slack_api_url)
+        self.port = settings.port if port is None else port
+        self.api_url = normalise_api_url(settings.api_url)
         self.stop_timeout = stop_timeout
         self.bot_user_id: str | None = None
         self.team_id: str | None = None
@@ -120,10 +121,10 @@ class SlackAdapter(Adapter):
     async def start(self) -> None:
         """Check the token, then listen (Socket Mode or HTTP). Raises ConfigError when
         Slack refuses a token, naming the setting, never its value."""
-        assert self.settings.slack_bot_token is not None
+        assert self.settings.bot_token is not None
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
         self.client = web_client(
-            self.settings.slack_bot_token.get_secret_value(),
+            self.settings.bot_token.get_secret_value(),
             api_url=self.api_url,
             session=self._session,
             sleep=self._sleep,
@@ -209,8 +210,8 @@ class SlackAdapter(Adapter):
 
     async def _start_socket_mode(self) -> None:
         assert self.app is not None and self.client is not None
-        assert self.settings.slack_app_token is not None
-        app_token = self.settings.slack_app_token.get_secret_value()
+        assert self.settings.app_token is not None
+        app_token = self.settings.app_token.get_secret_value()
         try:  # open the first connection ourselves: a bad app token fails here, clearly
             opened = await self.client.apps_connections_open(app_token=app_token)
         except SlackApiError as err:
@@ -240,7 +241,7 @@ class SlackAdapter(Adapter):
         return web.json_response({"status": "ok", "platform": "slack", "mode": "http"})
 
     def _build_app(self) -> AsyncApp:
-        secret = self.settings.slack_signing_secret
+        secret = self.settings.signing_secret
         app = AsyncApp(
             name="briefbot",
             client=self.client,
@@ -262,153 +263,110 @@ class SlackAdapter(Adapter):
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        self._spawn(self._handle_command(body))
+        self._spawn(self._handle_command(SlashCommand.from_body(body)))
 
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        self._spawn(self._handle_mention(body, event))  # events are acked by bolt
+        message = Message.from_event(body, event)
+        if not message.is_direct:  # a mention inside a DM: the message handler answers
+            self._spawn(self._handle_mention(message))  # events are acked by bolt
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
-            return
-        self._spawn(self._handle_direct(body, event))
+        message = Message.from_event(body, event)
+        if message.is_from_a_person_in_a_dm:
+            self._spawn(self._handle_direct(message))
 
     async def _on_share(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        self._spawn(self._handle_share(body))
+        self._spawn(self._handle_share(ButtonClick.from_body(body)))
 
     async def _on_feedback(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        self._spawn(self._handle_feedback(body))
+        self._spawn(self._handle_feedback(ButtonClick.from_body(body)))
 
     async def _on_error(self, error: Exception, body: dict[str, Any] | None = None) -> None:
         log.error("Slack listener failed: %s", type(error).__name__, exc_info=error)
 
     def _spawn(self, work: Work) -> None:
-        task = asyncio.create_task(self._guarded(work))
+        task = asyncio.create_task(self._logged(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     @staticmethod
-    async def _guarded(work: Work) -> None:
+    async def _logged(work: Work) -> None:
+        """Handlers never raise (the registry guards them); a failure to *send* is logged."""
         try:
             await work
         except asyncio.CancelledError:
             raise
-        except Exception:  # a bug must not take the listener down; it was logged here
+        except Exception:
             log.exception("Slack handler failed")
 
     # --- the work -------------------------------------------------------------------------
 
-    async def _handle_command(self, body: dict[str, Any]) -> None:
-        channel = str(body.get("channel_id") or "")
-        is_direct = body.get("channel_name") == "directmessage" or channel.startswith("D")
+    async def _handle_command(self, cmd: SlashCommand) -> None:
         ctx = self.context(
-            team=body.get("team_id"),
-            channel=channel,
-            user=body.get("user_id"),
-            user_name=body.get("user_name"),
-            is_direct=is_direct,
+            team=cmd.team,
+            channel=cmd.channel,
+            user=cmd.user,
+            user_name=cmd.user_name,
+            is_direct=cmd.is_direct,
         )
-        name = str(body.get("command") or "").lstrip("/").strip().lower()
-        reply = await self._reply_to_command(ctx, name, from_slack(body.get("text")))
-        share = reply.private and reply.shareable and not is_direct
-        await self._respond(
-            body.get("response_url"), render(reply, share=share), private=reply.private
-        )
+        reply = await self.registry.run_text(ctx, cmd.command, cmd.text)
+        share = reply.private and reply.shareable and not cmd.is_direct
+        await self._respond(cmd.response_url, render(reply, share=share), private=reply.private)
 
-    async def _reply_to_command(self, ctx: CommandContext, name: str, text: str) -> Reply:
-        c = self.commands
-        calls: dict[str, Callable[[], Awaitable[Reply]]] = {
-            "ask": lambda: c.ask(ctx, text),
-            "actor": lambda: c.actor(ctx, text),
-            "actors": lambda: c.actors(ctx),
-            "timeline": lambda: c.timeline(ctx),
-            "briefing": lambda: c.briefing(ctx, text),
-            "help": lambda: c.help(ctx),
-        }
-        call = calls.get(name) or (lambda: c.dispatch(ctx, f"/{name} {text}"))
-        return await self._safely(call)
-
-    async def _handle_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        channel = str(event.get("channel") or "")
-        if channel.startswith("D"):  # a mention inside a DM: the message handler answers
-            return
-        user = str(event.get("user") or "")
-        ctx = self.context(
-            team=body.get("team_id") or event.get("team"), channel=channel, user=user
-        )
-        reply = await self._conversation_reply(ctx, str(event.get("text") or ""))
-        thread = event.get("thread_ts") or event.get("ts")
+    async def _handle_mention(self, message: Message) -> None:
+        ctx = self.context(team=message.team, channel=message.channel, user=message.user)
+        reply = await self._conversation_reply(ctx, message.text)
+        thread = message.thread_ts or message.ts
         messages = render(reply, share=False)
         if reply.is_error:  # only the asker needs to see a refusal or a "slow down"
             try:
-                await self._post_ephemeral(channel, user, messages, thread_ts=thread)
+                await self._post_ephemeral(
+                    message.channel, message.user, messages, thread_ts=thread
+                )
                 return
             except SlackApiError as err:
                 log.info("ephemeral reply refused (%s), answering in the thread", error_code(err))
-        await self._post_quietly(channel, messages, thread_ts=thread)
+        await self._post_quietly(message.channel, messages, thread_ts=thread)
 
-    async def _handle_direct(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        channel = str(event.get("channel") or "")
+    async def _handle_direct(self, message: Message) -> None:
         ctx = self.context(
-            team=body.get("team_id") or event.get("team"),
-            channel=channel,
-            user=event.get("user"),
-            is_direct=True,
+            team=message.team, channel=message.channel, user=message.user, is_direct=True
         )
-        reply = await self._conversation_reply(ctx, str(event.get("text") or ""))
+        reply = await self._conversation_reply(ctx, message.text)
         await self._post_quietly(
-            channel, render(reply, share=False), thread_ts=event.get("thread_ts")
+            message.channel, render(reply, share=False), thread_ts=message.thread_ts
         )
 
-    async def _handle_share(self, body: dict[str, Any]) -> None:
-        action = (body.get("actions") or [{}])[0]
-        data = unpack_answer(action.get("value"))
-        url = body.get("response_url")
-        if data is None:
-            await self._respond(url, render(error("Cette réponse ne peut plus être partagée.")))
+    async def _handle_share(self, click: ButtonClick) -> None:
+        shared = unpack(click.value)
+        if shared is None:
+            reply = error("Cette réponse ne peut plus être partagée.")
+            await self._respond(click.response_url, render(reply))
             return
-        user = body.get("user") or {}
-        who = user.get("name") or user.get("username") or "un membre"
-        reply = replace(
-            reply_from_answer(data), private=False, shareable=False, footer=f"Partagé par {who}"
-        )
-        await self._respond(url, render(reply, share=False), private=False)
+        who = click.user_name or "un membre"
+        reply = replace(shared, private=False, shareable=False, footer=f"Partagé par {who}")
+        await self._respond(click.response_url, render(reply, share=False), private=False)
 
-    async def _handle_feedback(self, body: dict[str, Any]) -> None:
-        action = (body.get("actions") or [{}])[0]
-        value = FEEDBACK_VALUES.get(str(action.get("action_id")), 0)
-        data = unpack_answer(action.get("value"))
-        user = body.get("user") or {}
-        channel = str((body.get("channel") or {}).get("id") or "")
+    async def _handle_feedback(self, click: ButtonClick) -> None:
         ctx = self.context(
-            team=(body.get("team") or {}).get("id") or user.get("team_id"),
-            channel=channel,
-            user=user.get("id"),
-            user_name=user.get("name") or user.get("username"),
-            is_direct=channel.startswith("D"),
+            team=click.team,
+            channel=click.channel,
+            user=click.user,
+            user_name=click.user_name,
+            is_direct=click.is_direct,
         )
-        if data is None:
-            reply = error("Cet avis ne peut pas être enregistré : réponse illisible.")
-        else:
-            reply = await self._safely(lambda: self.commands.feedback(ctx, value, data))
-        await self._respond(body.get("response_url"), render(reply, share=False, feedback=False))
-
-    async def _safely(self, call: Callable[[], Awaitable[Reply]]) -> Reply:
-        """The core never raises on user input; if a bug does, the user gets a sentence."""
-        try:
-            return await call()
-        except Exception:
-            log.exception("command failed")
-            return error(INTERNAL_ERROR)
+        vote = FEEDBACK_VOTES.get(click.action_id)
+        reply = await self.registry.run(ctx, "feedback", {"vote": vote, "answer": click.value})
+        await self._respond(click.response_url, render(reply, share=False, feedback=False))
 
     async def _conversation_reply(self, ctx: CommandContext, raw: str) -> Reply:
         """A mention or a DM: a question, a "/command …" line, or a call for help (Slack
-        itself intercepts messages that start with "/help", so "aide" works too)."""
+        itself intercepts messages that start with "/help", so "aide" works too); a bare
+        mention gets the help."""
         text = self._strip_bot_mentions(raw)
-        if text.lower().strip(" ?!.") in _HELP_WORDS:
-            return await self._safely(lambda: self.commands.help(ctx))
-        return await self._safely(lambda: self.commands.dispatch(ctx, text))
+        return await self.registry.dispatch(ctx, text or "aide")
 
     def _strip_bot_mentions(self, raw: str) -> str:
         text = _LEADING_MENTIONS.sub("", raw)
@@ -440,7 +398,7 @@ class SlackAdapter(Adapter):
         """Workspace admins and owners (users.info), and the users of BRIEFBOT_SLACK_ADMINS."""
 
         async def is_admin() -> bool:
-            if user_id and user_id in self.settings.slack_admins:
+            if user_id and user_id in self.settings.admins:
                 return True
             if not user_id or self.client is None:
                 return False
@@ -466,7 +424,7 @@ class SlackAdapter(Adapter):
     # --- sending --------------------------------------------------------------------------
 
     async def _respond(
-        self, url: str | None, messages: Sequence[SlackMessage], *, private: bool = True
+        self, url: str, messages: Sequence[SlackMessage], *, private: bool = True
     ) -> None:
         """Post through an interaction's `response_url` (at most five posts, so an
         over-long reply ends with a note rather than being cut off silently)."""
@@ -564,19 +522,3 @@ class SlackAdapter(Adapter):
             await self._post(channel.channel, render(info("Briefings en pause", reason)))
         except Exception as err:
             log.info("could not tell %s its briefings are paused (%s)", channel, type(err).__name__)
-
-
-def reply_from_answer(data: dict[str, Any]) -> Reply:
-    """Rebuild an answer's reply from its JSON (a shared button's value)."""
-    citations = tuple(
-        Citation(c["article"], c["title"], c["section"], c.get("date"), c.get("url"))
-        for c in data.get("citations") or []
-    )
-    answer = Answer(
-        question=data["question"],
-        answered=bool(data.get("answered")) and bool(citations),
-        answer=data.get("answer") or "",
-        confidence=float(data.get("confidence") or 0.0),
-        citations=citations,
-    )
-    return answer_reply(answer)

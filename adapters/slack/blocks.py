@@ -10,12 +10,12 @@ break. Every message carries a plain `text` fallback. Untrusted text goes throug
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from adapters.slack.mrkdwn import Mrkdwn, escape, fit, safe_url
+from bot.chat.packing import pack
 from bot.chat.replies import Block, Citation, Field, Reply, ReplyKind, confidence_label
 
 MAX_BLOCKS = 50  # per message
@@ -29,13 +29,10 @@ FALLBACK_CHARS = 3000  # the notification text needs no more
 SHARE_ACTION = "briefbot_share"
 FEEDBACK_UP = "briefbot_feedback_up"
 FEEDBACK_DOWN = "briefbot_feedback_down"
-FEEDBACK_VALUES = {FEEDBACK_UP: 1, FEEDBACK_DOWN: -1}
+FEEDBACK_VOTES = {FEEDBACK_UP: "up", FEEDBACK_DOWN: "down"}
 
 _DIVIDED = {ReplyKind.DIGEST, ReplyKind.SUBSCRIPTIONS, ReplyKind.ACTORS}
 _SPECIAL = frozenset("&<>")
-# Button values are opaque to Slack, but keep even them free of markup characters: inside
-# JSON strings "<" and "\\u003c" are the same character.
-_JSON_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 JsonBlock = dict[str, Any]
 
@@ -159,10 +156,10 @@ def trailer_blocks(reply: Reply) -> list[JsonBlock]:
 
 
 def action_blocks(reply: Reply, *, share: bool, feedback: bool) -> list[JsonBlock]:
-    """Share and 👍/👎 buttons for an answer; each button carries the packed answer."""
-    if not (share or feedback) or not reply.data:
+    """Share and 👍/👎 buttons for an answer; each button carries the packed reply."""
+    if not (share or feedback):
         return []
-    value = pack_answer(reply.data)
+    value = pack(reply, MAX_VALUE)
     if value is None:
         return []
     elements = []
@@ -184,86 +181,6 @@ def button(action_id: str, label: str, value: str, *, style: str | None = None) 
     if style:
         out["style"] = style
     return out
-
-
-# --- button values -----------------------------------------------------------------------
-
-
-def pack_answer(data: dict[str, Any]) -> str | None:
-    """An answer's JSON squeezed into a button value (at most 2,000 characters): enough to
-    post it again when shared and to record feedback. Drops the secondary citations, then
-    shortens, before giving up (None: no buttons)."""
-    try:
-        question = str(data["question"])
-        answer = str(data.get("answer") or "")
-        confidence = float(data.get("confidence") or 0.0)
-        cites = [
-            [
-                str(c.get("article") or ""),
-                str(c.get("title") or ""),
-                str(c.get("section") or ""),
-                c.get("date") if isinstance(c.get("date"), str) else None,
-                c.get("url") if isinstance(c.get("url"), str) else None,
-            ]
-            for c in data.get("citations") or []
-        ]
-    except (KeyError, TypeError, ValueError, AttributeError):
-        return None
-
-    def clip(cite: list[Any], n: int) -> list[Any]:
-        return [cite[0][:200], cite[1][:n], cite[2][:n], cite[3], cite[4]]
-
-    attempts = (
-        (question, cites),
-        (question, cites[:1]),
-        (question[:300], [clip(c, 150) for c in cites[:1]]),
-        (question[:100], [clip(c, 80) for c in cites[:1]]),
-    )
-    for q, c in attempts:
-        packed = json.dumps(
-            {"v": 1, "q": q, "a": answer, "k": round(confidence, 3), "c": c},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        ).translate(_JSON_SAFE)
-        if len(packed) <= MAX_VALUE:
-            return packed
-    return None
-
-
-def unpack_answer(value: str | None) -> dict[str, Any] | None:
-    """The answer JSON (as `Answer.to_json` shapes it) from a button value; None if the
-    value is not one we made."""
-    try:
-        raw = json.loads(value or "")
-        if not isinstance(raw, dict) or raw.get("v") != 1:
-            return None
-        question, answer, confidence = raw["q"], raw["a"], float(raw["k"])
-        if not (isinstance(question, str) and isinstance(answer, str)) or not question.strip():
-            return None
-        citations = []
-        for c in raw["c"]:
-            article, title, section_, date, url = c
-            if not all(isinstance(x, str) for x in (article, title, section_)):
-                return None
-            citations.append(
-                {
-                    "article": article,
-                    "title": title,
-                    "section": section_,
-                    "date": date if isinstance(date, str) else None,
-                    "url": url if isinstance(url, str) else None,
-                }
-            )
-    except (ValueError, TypeError, KeyError):
-        return None
-    return {
-        "question": question,
-        "answered": bool(answer),
-        "answer": answer,
-        "confidence": max(0.0, min(1.0, confidence)),
-        "citations": citations,
-        "suggestions": [],
-    }
 
 
 # --- packing -----------------------------------------------------------------------------

@@ -220,3 +220,9 @@ class _Reader:
         for k in keys:
             self.claimed[k] = (name, _line(entry))
         return True
+
+
+def curated_aliases(path: Path) -> dict[str, str]:
+    """alias → canonical name from the editors' file, for answering: YAML only, no spaCy."""
+    curated = load_curated(path, missing_ok=True)
+    return {alias: actor.name for actor in curated.actors for alias in actor.aliases}

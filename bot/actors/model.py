@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 
 class ActorKind(StrEnum):
@@ -47,18 +46,7 @@ class Mention:
     excerpt: str
     marks: tuple[tuple[int, int], ...]
     url: str | None = None
-    in_related_links: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "article": self.article,
-            "title": self.title,
-            "section": self.section,
-            "date": self.date,
-            "excerpt": self.excerpt,
-            "marks": [list(m) for m in self.marks],
-            "url": self.url,
-        }
+    in_related_links: bool = field(default=False, metadata={"json": False})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,29 +74,17 @@ class Actor:
     def mention_count(self) -> int:
         return len(self.mentions)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind.value,
-            "description": self.description,
-            "aliases": list(self.aliases),
-            "link": self.link,
-            "curated": self.curated,
-            "mentions": [m.to_json() for m in self.mentions],
-            "related": list(self.related),
-            "first_date": self.first_date,
-            "last_date": self.last_date,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class ActorSummary:
+    json_properties = ("mentions",)
     name: str
     kind: ActorKind
-    mention_count: int
+    mention_count: int = field(metadata={"json": False})
 
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind.value, "mentions": self.mention_count}
+    @property
+    def mentions(self) -> int:
+        return self.mention_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,17 +100,8 @@ class ActorLookup:
     actor: Actor | None = None
     candidates: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
-    candidate_actors: tuple[Actor, ...] = field(default=(), compare=False)
+    candidate_actors: tuple[Actor, ...] = field(default=(), compare=False, metadata={"json": False})
 
     @property
     def ambiguous(self) -> bool:
         return not self.found and bool(self.candidates)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "query": self.query,
-            "found": self.found,
-            "actor": self.actor.to_json() if self.actor else None,
-            "candidates": list(self.candidates),
-            "suggestions": list(self.suggestions),
-        }

@@ -11,6 +11,7 @@ from dataclasses import replace
 from bot.actors.directory import ActorDirectory
 from bot.actors.model import KIND_LABELS_FR, Actor, ActorKind, ActorLookup, Mention
 from bot.chat.replies import Block, Citation, Field, Reply, ReplyKind
+from bot.chat.serial import to_json
 
 LIST_CHUNK = 25  # names per block in /actors, so adapters can split long lists
 _KIND_ORDER = (ActorKind.PERSON, ActorKind.ORGANISATION, ActorKind.GROUP, ActorKind.STATE)
@@ -32,7 +33,7 @@ def actor_reply(lookup: ActorLookup) -> Reply:
 
 def actors_reply(directory: ActorDirectory) -> Reply:
     summaries = directory.all()
-    data = {"actors": [s.to_json() for s in summaries]}
+    data = {"actors": to_json(summaries)}
     if not summaries:
         return Reply(
             ReplyKind.ACTORS,
@@ -100,7 +101,7 @@ def _card(lookup: ActorLookup) -> Reply:
         tuple(blocks),
         url=actor.link,
         shareable=True,
-        data=lookup.to_json(),
+        data=to_json(lookup),
     )
 
 
@@ -121,7 +122,7 @@ def _choices(lookup: ActorLookup) -> Reply:
         (Block("Précisez le nom parmi :", items=items),),
         suggestions=lookup.candidates,
         private=True,
-        data=lookup.to_json(),
+        data=to_json(lookup),
     )
 
 
@@ -142,7 +143,7 @@ def _not_found(lookup: ActorLookup) -> Reply:
         (Block(text),),
         suggestions=lookup.suggestions,
         private=True,
-        data=lookup.to_json(),
+        data=to_json(lookup),
     )
 
 

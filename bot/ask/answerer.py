@@ -44,16 +44,6 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     suggestions: tuple[str, ...] = ()
 
-    def to_json(self) -> dict:
-        return {
-            "question": self.question,
-            "answered": self.answered,
-            "answer": self.answer,
-            "confidence": round(self.confidence, 3),
-            "citations": [c.to_json() for c in self.citations],
-            "suggestions": list(self.suggestions),
-        }
-
 
 class Answerer:
     """Answers questions from one index; cheap to build, thread-safe to share (its caches
@@ -91,7 +81,7 @@ class Answerer:
             h.passage for h in hits[1:MAX_CITATIONS] if h.score >= 0.6 * hits[0].score
         ]
         citations = tuple(self._citation(p) for p in cited)
-        return Answer(question, True, excerpt, best.confidence, citations)
+        return Answer(question, True, excerpt, round(best.confidence, 3), citations)
 
     def _foreign_aliases(self, aliases: Mapping[str, str]) -> dict[str, str]:
         """Aliases the articles never write (ECOWAS for Cédéao), folded, to the folded
@@ -226,12 +216,14 @@ class Answerer:
 
     def _citation(self, passage: int) -> Citation:
         p: Passage = self.index.passages[passage]
-        return Citation.of(p.article, p.section)
+        return Citation.of(p.article, p.section.label)
 
     def _decline(
         self, question: str, terms: Sequence[QueryTerm], near: list[int], confidence: float
     ) -> Answer:
-        return Answer(question, False, "", confidence, (), tuple(self.suggest(terms, near)))
+        return Answer(
+            question, False, "", round(confidence, 3), (), tuple(self.suggest(terms, near))
+        )
 
     def suggest(self, terms: Sequence[QueryTerm], near: Sequence[int]) -> list[str]:
         """Topics the corpus can answer: the nearest sections first, then other sections."""

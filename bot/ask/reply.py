@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.ask.answerer import Answer
 from bot.chat.replies import Block, Reply, ReplyKind
+from bot.chat.serial import to_json
 
 TITLE_MAX_CHARS = 200
 
@@ -18,7 +19,7 @@ def answer_reply(answer: Answer) -> Reply:
             confidence=answer.confidence,
             suggestions=answer.suggestions,
             private=True,
-            data=answer.to_json(),
+            data=to_json(answer),
         )
     first, *others = answer.citations
     blocks = [Block(answer.answer, citation=first, url=first.url)]
@@ -35,7 +36,7 @@ def answer_reply(answer: Answer) -> Reply:
         private=True,
         shareable=True,
         feedback=True,
-        data=answer.to_json(),
+        data=to_json(answer),
     )
 
 

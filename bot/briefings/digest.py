@@ -15,9 +15,10 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.chat.replies import Block, Field, Reply, ReplyKind
+from bot.chat.serial import to_json
 from bot.corpus.model import Article
 from bot.corpus.text import terms
 from bot.timeline.events import TimelineEvent, extract_events, french_date, french_day, sort_key
@@ -47,16 +48,6 @@ class ArticleDigest:
     key_points: tuple[str, ...]
     actors: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "date": self.date,
-            "url": self.url,
-            "key_points": list(self.key_points),
-            "actors": list(self.actors),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class Digest:
@@ -67,21 +58,12 @@ class Digest:
     articles: tuple[ArticleDigest, ...]
     actors: tuple[str, ...]
     timeline: tuple[TimelineEvent, ...]
-    headline: str = ""
-    since: dt.datetime | None = None
+    headline: str = field(default="", metadata={"json": False})
+    since: dt.datetime | None = field(default=None, metadata={"json": False})
 
     @property
     def is_empty(self) -> bool:
         return not self.articles
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "title": self.title,
-            "generated_at": self.generated_at.isoformat(),
-            "articles": [a.to_json() for a in self.articles],
-            "actors": list(self.actors),
-            "timeline": [e.to_json() for e in self.timeline],
-        }
 
 
 # --------------------------------------------------------------------------- key points
@@ -328,7 +310,7 @@ def digest_reply(
             else "Rien de nouveau dans le corpus."
         )
         return Reply(
-            ReplyKind.DIGEST, digest.title, (Block(message),), footer=note, data=digest.to_json()
+            ReplyKind.DIGEST, digest.title, (Block(message),), footer=note, data=to_json(digest)
         )
     blocks = [Block(digest.headline)]
     for entry in digest.articles:
@@ -349,4 +331,4 @@ def digest_reply(
             else None
         )
         blocks.append(Block(heading="Chronologie", items=items, note=more))
-    return Reply(ReplyKind.DIGEST, digest.title, tuple(blocks), footer=note, data=digest.to_json())
+    return Reply(ReplyKind.DIGEST, digest.title, tuple(blocks), footer=note, data=to_json(digest))

@@ -32,6 +32,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 
+from bot.briefings.changes import SubscriptionChanges
 from bot.briefings.schedule import ScheduleError
 from bot.chat.publishing import DeliveryError, Publisher
 from bot.chat.replies import Block, Reply
@@ -140,6 +141,7 @@ class BriefingScheduler:
         store: Store,
         publishers: Mapping[str, Publisher],
         make_digest: DigestMaker,
+        changes: SubscriptionChanges | None = None,
         *,
         grace: timedelta = timedelta(hours=1),
         max_failures: int = 5,
@@ -159,6 +161,8 @@ class BriefingScheduler:
         self.clock = clock
         self._scheduler: AsyncIOScheduler | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        if changes is not None:
+            changes.listen(self.add, self.remove)
 
     # lifecycle ------------------------------------------------------------------------------
 

@@ -11,10 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from bot.corpus.model import Article, Section
+
+class Citable(Protocol):
+    """What a citation needs of an article (the corpus model has it; chat needs no import)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def date(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
 
 
 class ReplyKind(StrEnum):
@@ -43,8 +53,8 @@ class Citation:
     url: str | None = None
 
     @classmethod
-    def of(cls, article: Article, section: Section) -> Citation:
-        return cls(article.id, article.title, section.label, article.date, article.url)
+    def of(cls, article: Citable, section_label: str) -> Citation:
+        return cls(article.id, article.title, section_label, article.date, article.url)
 
     @property
     def details(self) -> tuple[str, ...]:
@@ -60,15 +70,6 @@ class Citation:
     def label(self) -> str:
         """ "Title · Section · date", the one-line name of a source."""
         return " · ".join((self.title, *self.details))
-
-    def to_json(self) -> dict[str, str | None]:
-        return {
-            "article": self.article,
-            "title": self.title,
-            "section": self.section,
-            "date": self.date,
-            "url": self.url,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +114,7 @@ class Reply:
     private: bool = False
     shareable: bool = False
     feedback: bool = False
-    data: dict = field(default_factory=dict, compare=False)
+    data: dict[str, Any] = field(default_factory=dict, compare=False, metadata={"json": False})
 
     @property
     def is_error(self) -> bool:

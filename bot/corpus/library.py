@@ -1,9 +1,12 @@
 """The corpus as the bot currently serves it, and its replacement when files change.
 
-A `Snapshot` is immutable: the articles, their index and everything derived from them. The
-`Library` swaps snapshots atomically, so a question is always answered from one coherent
-corpus while a new one is built in a worker thread. A rebuild that fails keeps the old
-snapshot; a broken new file is reported and skipped by the loader like at start-up.
+A `Snapshot` is immutable: the articles of one reading of the folder. What features
+compute from it (the answerer, the actor directory, the timeline) are `Derivation`s,
+cached on the snapshot, so a new snapshot refreshes them and the corpus knows nothing of
+the features. The `Library` swaps snapshots atomically, so a question is always answered
+from one coherent corpus while the next one is built in a worker thread; the derivations
+it was given are computed before the swap, so no question waits for them. A rebuild that
+fails keeps the old snapshot; a broken new file is reported and skipped by the loader.
 """
 
 from __future__ import annotations
@@ -12,33 +15,56 @@ import asyncio
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
-from bot.ask.answerer import Answerer
-from bot.ask.index import SearchIndex
-from bot.corpus.loader import Problem, article_files, load_corpus
-from bot.corpus.model import Article
-from bot.settings import Settings
+from .loader import Problem, article_files, load_corpus
+from .model import Article
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 Fingerprint = tuple[tuple[str, int, int], ...]
+Listener = Callable[["Snapshot", "Snapshot | None"], None]
 
 
 @dataclass(frozen=True)
 class Snapshot:
     articles: tuple[Article, ...]
     problems: tuple[Problem, ...]
-    index: SearchIndex
-    answerer: Answerer
     fingerprint: Fingerprint
     built_at: dt.datetime
-    extras: dict = field(default_factory=dict, compare=False)
+    _derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _locks: dict[str, threading.Lock] = field(default_factory=dict, compare=False, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def article(self, article_id: str) -> Article | None:
         return next((a for a in self.articles if a.id == article_id), None)
+
+
+class Derivation(Generic[T]):
+    """Something computed once per snapshot from its articles.
+
+    Each derivation of each snapshot has its own lock, so building the next snapshot's
+    actor directory (spaCy, seconds) never blocks look-ups in the one being served.
+    """
+
+    def __init__(self, name: str, make: Callable[[Snapshot], T]) -> None:
+        self.name = name
+        self.make = make
+
+    def of(self, snapshot: Snapshot) -> T:
+        derived = snapshot._derived
+        if self.name in derived:
+            return derived[self.name]  # type: ignore[no-any-return]
+        with snapshot._guard:
+            lock = snapshot._locks.setdefault(self.name, threading.Lock())
+        with lock:
+            if self.name not in derived:
+                derived[self.name] = self.make(snapshot)
+            return derived[self.name]  # type: ignore[no-any-return]
 
 
 def fingerprint(folder: Path) -> Fingerprint:
@@ -53,27 +79,28 @@ def fingerprint(folder: Path) -> Fingerprint:
     return tuple(out)
 
 
-SnapshotHook = Callable[[Snapshot], None]
-
-
-def curated_aliases(path: Path) -> dict[str, str]:
-    """alias -> canonical name from the editors' actors file (cheap: YAML only, no spaCy)."""
-    from bot.actors.curated import load_curated
-
-    curated = load_curated(path, missing_ok=True)
-    return {alias: actor.name for actor in curated.actors for alias in actor.aliases}
-
-
 class Library:
-    """Owns the current snapshot. `hooks` run on each new snapshot (derived data, caches)."""
+    """Owns the current snapshot of `folder`.
 
-    def __init__(self, settings: Settings, *, hooks: list[SnapshotHook] | None = None) -> None:
-        self.settings = settings
-        self.folder = Path(settings.corpus)
-        self.hooks: list[SnapshotHook] = list(hooks or [])
+    `prepare` are the derivations computed for each new snapshot before it is served;
+    `listeners` are told of every new snapshot (and the one it replaces).
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        prepare: Sequence[Derivation[Any]] = (),
+        listeners: Sequence[Listener] = (),
+    ) -> None:
+        self.folder = Path(folder)
+        self.prepare = tuple(prepare)
+        self._listeners: list[Listener] = list(listeners)
         self._current: Snapshot | None = None
         self._lock = threading.Lock()
-        self.listeners: list[Callable[[Snapshot, Snapshot | None], None]] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
 
     @property
     def current(self) -> Snapshot:
@@ -87,23 +114,11 @@ class Library:
         # Taken before reading, so a file changed during the build triggers another one.
         before = fingerprint(self.folder) if self.folder.is_dir() else ()
         result = load_corpus(self.folder)
-        index = SearchIndex(result.articles)
-        answerer = Answerer(
-            index,
-            threshold=self.settings.answer_threshold,
-            suggestions=self.settings.suggestions,
-            aliases=curated_aliases(Path(self.settings.config_dir) / "actors.yaml"),
-        )
         snapshot = Snapshot(
-            tuple(result.articles),
-            tuple(result.problems),
-            index,
-            answerer,
-            before,
-            dt.datetime.now(dt.UTC),
+            tuple(result.articles), tuple(result.problems), before, dt.datetime.now(dt.UTC)
         )
-        for hook in self.hooks:
-            hook(snapshot)
+        for derivation in self.prepare:
+            derivation.of(snapshot)
         return snapshot
 
     def load(self) -> Snapshot:
@@ -114,7 +129,7 @@ class Library:
     def _swap(self, snapshot: Snapshot) -> None:
         with self._lock:
             previous, self._current = self._current, snapshot
-        for listener in self.listeners:
+        for listener in self._listeners:
             try:
                 listener(snapshot, previous)
             except Exception:  # a listener's bug must not stop the corpus from updating

@@ -593,6 +593,8 @@ class Store:
             s.flush()
             return _feedback(row)
 
+    record = record_feedback  # the FeedbackStore port's name
+
     def list_feedback(self) -> list[FeedbackRecord]:
         with self._tx() as s:
             rows = s.scalars(select(FeedbackRow).order_by(FeedbackRow.created_at, FeedbackRow.id))

@@ -35,10 +35,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from bot.chat.replies import Block, Citation, Reply, ReplyKind
+from bot.chat.serial import to_json
 from bot.corpus.model import Article
 from bot.corpus.text import fold
 
@@ -179,15 +180,21 @@ class TimelineEvent:
     precision: str
     phrase: str
     text: str
-    citation: Citation
+    citation: Citation = field(metadata={"json": False})
     relative: bool = False
     end: str | None = None
-    part: str | None = None
-    span: tuple[int, int] = (0, 0)
+    part: str | None = field(default=None, metadata={"json": False})
+    span: tuple[int, int] = field(default=(0, 0), metadata={"json": False})
+
+    json_properties = ("article", "section")
 
     @property
     def article(self) -> str:
         return self.citation.article
+
+    @property
+    def section(self) -> str:
+        return self.citation.section
 
     @property
     def label(self) -> str:
@@ -195,18 +202,6 @@ class TimelineEvent:
         if self.end:
             return french_range(self.date, self.end)
         return french_date(self.date, part=self.part)
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "date": self.date,
-            "text": self.text,
-            "article": self.citation.article,
-            "end": self.end,
-            "precision": self.precision,
-            "phrase": self.phrase,
-            "relative": self.relative,
-            "section": self.citation.section,
-        }
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -567,7 +562,7 @@ def article_events(article: Article) -> list[TimelineEvent]:
     ref = article_ref or _anchor_reference(article)
     events: list[TimelineEvent] = []
     for section in article.sections:
-        citation = Citation.of(article, section)
+        citation = Citation.of(article, section.label)
         recent: list[tuple[int, dt.date]] = []  # (sentence number, day) dated to the day
         for number, sentence in enumerate(section.sentences):
             anchors = [d for n, d in recent if number - n <= ANCHOR_WINDOW]
@@ -649,7 +644,7 @@ def timeline_reply(events: Sequence[TimelineEvent], limit: int | None = None) ->
         f"Chronologie ({count} date{'s' if count > 1 else ''})",
         blocks,
         footer=footer,
-        data={"events": [event.to_json() for event in ordered]},
+        data={"events": to_json(ordered)},
     )
 
 

@@ -1,7 +1,7 @@
 """The bot's Discord adapter running against the fake Discord, as the tests drive it.
 
 `running_discord()` starts the fake, points discord.py's HTTP at it
-(`discord.http.Route.BASE`), loads the application core (`Application.load_core()`: the
+(`discord.http.Route.BASE`), loads the application core (`Application.load()`: the
 same `Commands` that `briefbot run` serves) and logs the adapter's client in over REST.
 Events are then fed through the client's own gateway parsers (`parse_interaction_create`,
 `parse_message_create`), so discord.py's `CommandTree`, views and event dispatch handle
@@ -10,7 +10,7 @@ them exactly as they would from the gateway; no websocket is needed.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +19,9 @@ from typing import Any
 import discord
 
 from adapters.discord.bot import DiscordAdapter
-from bot.settings import Settings
 from briefbot.app import Application
+from briefbot.settings import Config
+from tests.config import make_config
 from tests.fakes.discord_api import (
     GUILD_ID,
     TOKEN,
@@ -74,7 +75,7 @@ class DiscordHarness:
     fake: FakeDiscord
     app: Application
     adapter: DiscordAdapter
-    settings: Settings
+    config: Config
 
     @property
     def client(self) -> discord.Client:
@@ -132,7 +133,7 @@ class DiscordHarness:
         return self.fake.calls[before:]
 
 
-def discord_settings(tmp_path: Path, **overrides: Any) -> Settings:
+def discord_settings(tmp_path: Path, **overrides: Any) -> Config:
     """Settings for one test: its own database in `tmp_path`, and a data directory shared
     by the session so that the actors' entity cache (spaCy's work) is computed once."""
     shared = tmp_path.parent / "discord-shared-data"
@@ -143,12 +144,16 @@ def discord_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "discord_token": TOKEN,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)
+    return make_config(**values)
 
 
 @asynccontextmanager
 async def running_discord(
-    settings: Settings, *, defer_after: float = 60.0, with_guild: bool = True
+    config: Config,
+    *,
+    defer_after: float = 60.0,
+    with_guild: bool = True,
+    handlers: Sequence[object] = (),
 ) -> AsyncIterator[DiscordHarness]:
     """`defer_after` is long by default so that fast commands answer directly whatever the
     machine's speed; tests of the deferral fallback set it to 0."""
@@ -156,15 +161,15 @@ async def running_discord(
     base = discord.http.Route.BASE
     discord.http.Route.BASE = fake.api_base
     try:
-        app = Application(settings, platforms=("discord",))
-        app.load_core()
-        adapter = DiscordAdapter(app.commands, settings, defer_after=defer_after)
+        app = Application(config, platforms=("discord",), handlers=handlers)
+        app.load()
+        adapter = DiscordAdapter(app.registry, config.discord, defer_after=defer_after)
         await adapter.login()
         if with_guild:
             adapter.client._connection.parse_guild_create(guild_create())  # type: ignore[arg-type]
             await settle()
         try:
-            yield DiscordHarness(fake, app, adapter, settings)
+            yield DiscordHarness(fake, app, adapter, config)
         finally:
             await adapter.stop()
     finally:

@@ -1,6 +1,6 @@
 """The bot's Slack adapter running against the fake Slack, as tests and the benchmark use it.
 
-`running_slack()` starts the fake, the application core (`Application.load_core()`, the
+`running_slack()` starts the fake, the application core (`Application.load()`, the
 same `Commands` that `briefbot run` serves) and the adapter pointed at the fake through
 `SLACK_API_URL`; the harness then sends what Slack would send, over real sockets.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +18,9 @@ from typing import Any
 import aiohttp
 
 from adapters.slack.app import SlackAdapter
-from bot.settings import Settings
 from briefbot.app import Application
+from briefbot.settings import Config
+from tests.config import make_config
 from tests.fakes.slack_api import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -41,7 +42,7 @@ class SlackHarness:
     fake: FakeSlack
     app: Application
     adapter: SlackAdapter
-    settings: Settings
+    config: Config
     session: aiohttp.ClientSession
     sleeps: list[float] = field(default_factory=list)
     _keys: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -96,7 +97,7 @@ class SlackHarness:
 
 def slack_settings(
     fake: FakeSlack, data_dir: Path, *, socket_mode: bool = False, **overrides: Any
-) -> Settings:
+) -> Config:
     values: dict[str, Any] = {
         "corpus": SEEDS,
         "data_dir": data_dir,
@@ -108,12 +109,16 @@ def slack_settings(
     else:
         values["slack_signing_secret"] = SIGNING_SECRET
     values.update(overrides)
-    return Settings(_env_file=None, **values)
+    return make_config(**values)
 
 
 @asynccontextmanager
 async def running_slack(
-    data_dir: Path, *, socket_mode: bool = False, **overrides: Any
+    data_dir: Path,
+    *,
+    socket_mode: bool = False,
+    handlers: Sequence[object] = (),
+    **overrides: Any,
 ) -> AsyncIterator[SlackHarness]:
     fake = await FakeSlack().start()
     sleeps: list[float] = []
@@ -122,15 +127,17 @@ async def running_slack(
         sleeps.append(seconds)
 
     try:
-        settings = slack_settings(fake, data_dir, socket_mode=socket_mode, **overrides)
-        app = Application(settings, platforms=("slack",))
-        app.load_core()
-        adapter = SlackAdapter(app.commands, settings, host="127.0.0.1", port=0, sleep=record_sleep)
+        config = slack_settings(fake, data_dir, socket_mode=socket_mode, **overrides)
+        app = Application(config, platforms=("slack",), handlers=handlers)
+        app.load()
+        adapter = SlackAdapter(
+            app.registry, config.slack, host="127.0.0.1", port=0, sleep=record_sleep
+        )
         await adapter.start()
         try:
             # no client-side connection cap: a burst must reach the app all at once
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-                yield SlackHarness(fake, app, adapter, settings, session, sleeps)
+                yield SlackHarness(fake, app, adapter, config, session, sleeps)
         finally:
             await adapter.stop()
     finally:

@@ -1,0 +1,46 @@
+"""The Slack adapter's settings, under Slack's usual variable names."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+
+from bot.settings import SettingsBase, env_names
+
+
+class SlackSettings(SettingsBase):
+    bot_token: SecretStr | None = Field(
+        None, validation_alias=env_names("SLACK_BOT_TOKEN", "BRIEFBOT_SLACK_BOT_TOKEN")
+    )
+    app_token: SecretStr | None = Field(
+        None, validation_alias=env_names("SLACK_APP_TOKEN", "BRIEFBOT_SLACK_APP_TOKEN")
+    )
+    signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias=env_names("SLACK_SIGNING_SECRET", "BRIEFBOT_SLACK_SIGNING_SECRET"),
+    )
+    api_url: str | None = Field(
+        None, validation_alias=env_names("SLACK_API_URL", "BRIEFBOT_SLACK_API_URL")
+    )
+    port: int = Field(
+        3000, ge=1, le=65535, validation_alias=env_names("BRIEFBOT_SLACK_PORT", "slack_port")
+    )
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias=env_names("BRIEFBOT_SLACK_ADMINS", "slack_admins")
+    )
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip(" \"'[]") for v in value.split(",") if v.strip(" \"'[]")]
+        return value
+
+    @property
+    def configured(self) -> bool:
+        """A bot token, and either an app token (Socket Mode) or a signing secret (HTTP)."""
+        return self.bot_token is not None and (
+            self.app_token is not None or self.signing_secret is not None
+        )

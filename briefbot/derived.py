@@ -1,0 +1,60 @@
+"""What the program derives from each corpus snapshot, built from the settings once, so
+`briefbot run` and the one-shot CLI commands answer from the same derivations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.actors.curated import curated_aliases
+from bot.actors.directory import ActorDirectory, DirectoryBuild, build_directory
+from bot.ask.answerer import Answerer
+from bot.ask.index import SearchIndex
+from bot.corpus.library import Derivation, Library, Listener, Snapshot
+from bot.settings import Settings
+from bot.timeline.events import TimelineEvent, extract_events
+
+log = logging.getLogger(__name__)
+
+
+class Derived:
+    """The answerer, the actor directory and the timeline of a snapshot."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.actors_file = Path(settings.config_dir) / "actors.yaml"
+        self.answerer = Derivation("answerer", self._answerer)
+        self.directory = Derivation("actors", self._directory)
+        self.events = Derivation("events", lambda snap: extract_events(snap.articles))
+
+    @property
+    def all(self) -> tuple[Derivation[Any], ...]:
+        return (self.answerer, self.directory, self.events)
+
+    def library(self, *, listeners: Sequence[Listener] = ()) -> Library:
+        """A library of the configured corpus that prepares all three before serving."""
+        return Library(self.settings.corpus, prepare=self.all, listeners=listeners)
+
+    def _answerer(self, snapshot: Snapshot) -> Answerer:
+        return Answerer(
+            SearchIndex(snapshot.articles),
+            threshold=self.settings.answer_threshold,
+            suggestions=self.settings.suggestions,
+            aliases=curated_aliases(self.actors_file),
+        )
+
+    def _directory(self, snapshot: Snapshot) -> DirectoryBuild:
+        build = build_directory(
+            snapshot.articles, self.actors_file, Path(self.settings.data_dir) / "actors"
+        )
+        for problem in build.problems:
+            log.warning("actors: %s", problem)
+        return build
+
+    def actors(self, snapshot: Snapshot) -> ActorDirectory:
+        return self.directory.of(snapshot).directory
+
+    def timeline(self, snapshot: Snapshot) -> list[TimelineEvent]:
+        return self.events.of(snapshot)
