@@ -15,7 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,6 +28,7 @@ from bot.briefings.commands import BriefingCommands
 from bot.briefings.scheduler import BriefingScheduler
 from bot.briefings.service import DigestService
 from bot.chat.guard import Guard
+from bot.chat.publishing import Publisher
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.registry import Registry
 from bot.corpus.library import Snapshot
@@ -132,19 +133,23 @@ class Application:
         for adapter in self.adapters:
             await adapter.start()
             log.info("%s adapter started", adapter.platform)
+        self.scheduler = self.make_scheduler({a.platform: a for a in self.adapters})
+        await self.scheduler.start()
+        self._watcher = asyncio.create_task(
+            self.library.watch(self.settings.rescan_seconds, self._stop), name="corpus-watch"
+        )
+
+    def make_scheduler(self, publishers: Mapping[str, Publisher]) -> BriefingScheduler:
+        """The scheduler that posts each subscription's digest through `publishers`."""
         s = self.settings
-        self.scheduler = BriefingScheduler(
+        return BriefingScheduler(
             self.store,
-            {a.platform: a for a in self.adapters},
+            publishers,
             self.digests.scheduled,
             self.changes,
             grace=dt.timedelta(seconds=s.briefing_grace_seconds),
             max_failures=s.briefing_max_failures,
             retry_base=dt.timedelta(seconds=s.briefing_retry_seconds),
-        )
-        await self.scheduler.start()
-        self._watcher = asyncio.create_task(
-            self.library.watch(s.rescan_seconds, self._stop), name="corpus-watch"
         )
 
     async def stop(self) -> None:

@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from adapters.slack.manifest import slash_commands
+from briefbot.app import Application
+from briefbot.settings import Config
 from tests.fakes.slack_harness import running_slack
 
 MANIFEST = Path(__file__).resolve().parent.parent / "config" / "slack-manifest.yaml"
@@ -24,6 +27,16 @@ def test_the_manifest_declares_the_five_commands(manifest: dict[str, Any]) -> No
     assert commands == ["/ask", "/actor", "/actors", "/briefing", "/timeline"]
     assert all(c["should_escape"] is False for c in manifest["features"]["slash_commands"])
     assert all(len(c["description"]) <= 100 for c in manifest["features"]["slash_commands"])
+
+
+def test_the_manifest_declares_exactly_the_registry_commands(
+    manifest: dict[str, Any], config: Config
+) -> None:
+    declared = [
+        {"command": c["command"], "description": c["description"]}
+        for c in manifest["features"]["slash_commands"]
+    ]
+    assert declared == slash_commands(Application(config).registry)
 
 
 def test_the_manifest_asks_only_for_the_scopes_the_bot_uses(manifest: dict[str, Any]) -> None:

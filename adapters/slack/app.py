@@ -57,8 +57,6 @@ MAX_RESPONSES = 5  # Slack accepts five posts per response_url
 CONNECT_TIMEOUT = 30.0
 _FEEDBACK_ACTION = re.compile(r"^briefbot_feedback_(up|down)$")
 _ANY_COMMAND = re.compile(r"^/.+")
-# Slack keeps these slash commands for itself: the app cannot declare them.
-RESERVED_COMMANDS = frozenset({"help"})
 _LEADING_MENTIONS = re.compile(r"^\s*(?:<@[A-Z0-9]+(?:\|[^>]*)?>[\s,:;]*)+")
 
 Work = Coroutine[Any, Any, None]
