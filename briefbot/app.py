@@ -15,13 +15,13 @@ import signal
 from collections.abc import Sequence
 
 from adapters.base import Adapter
-from bot.briefings.schedule import complete_timezones
 from bot.briefings.scheduler import BriefingScheduler
 from bot.briefings.service import BriefingService
+from bot.briefings.timezones import complete_timezones
 from bot.chat.commands import Commands
 from bot.corpus.library import Library
 from bot.settings import Settings
-from bot.storage.store import Store
+from bot.storage.database import Database
 from briefbot.services import Services
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Application:
         self.platforms = tuple(configured_platforms(settings) if platforms is None else platforms)
         self.library = Library(settings)
         self.commands = Commands(self.library, settings)
-        self.store: Store | None = None
+        self.database: Database | None = None
         self.services: Services | None = None
         self.briefings: BriefingService | None = None
         self.scheduler: BriefingScheduler | None = None
@@ -52,25 +52,29 @@ class Application:
     def load_core(self) -> None:
         """Load the corpus, open the database and wire every core feature into the command
         layer (idempotent). Adapter tests use this to get the `Commands` that `run` serves."""
-        if self.store is not None:
+        if self.database is not None:
             return
-        self.store = Store(self.settings.effective_database_url)
-        self.services = Services(self.settings, self.library, self.store)
+        db = self.database = Database(self.settings.effective_database_url)
+        self.services = Services(
+            self.settings, self.library, first_seen=db.first_seen, feedback=db.feedback
+        )
         self.library.hooks.append(self.services.prepare)
         self.library.load()
         for problem in self.library.current.problems:
             log.warning("skipped %s", problem)
-        self.store.first_seen(self.library.current.articles)
+        db.first_seen.record(self.library.current.articles)
         self.library.listeners.append(lambda snap, _: self._remember(snap))
         self.services.wire(self.commands)
-        self.briefings = BriefingService(self.store, None, self.services.digest_reply)
+        self.briefings = BriefingService(
+            db.subscriptions, db.deliveries, None, self.services.digest_reply
+        )
         self.commands.briefing_handler = self.briefings.handle
         self.commands.timezone_handler = complete_timezones
 
     def _remember(self, snapshot) -> None:
         """Record when each article was first seen, so digests know what is new."""
-        if self.store is not None:
-            self.store.first_seen(snapshot.articles)
+        if self.database is not None:
+            self.database.first_seen.record(snapshot.articles)
 
     def make_adapter(self, platform: str) -> Adapter:
         if platform == "console":
@@ -91,14 +95,15 @@ class Application:
         """Everything up: corpus, database, adapters, then the scheduler that posts."""
         self.stop_event = asyncio.Event()
         await asyncio.to_thread(self.load_core)
-        assert self.store is not None and self.services is not None and self.briefings
+        assert self.database is not None and self.services is not None and self.briefings
         self.adapters = [self.make_adapter(p) for p in self.platforms]
         for adapter in self.adapters:
             await adapter.start()
             log.info("%s adapter started", adapter.platform)
         s = self.settings
         self.scheduler = BriefingScheduler(
-            self.store,
+            self.database.subscriptions,
+            self.database.deliveries,
             {a.platform: a for a in self.adapters},
             self.services.scheduled_digest,
             grace=dt.timedelta(seconds=s.briefing_grace_seconds),
@@ -126,8 +131,8 @@ class Application:
         if watcher is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        if self.store is not None:
-            self.store.close()
+        if self.database is not None:
+            self.database.close()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()

@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from bot import __version__
 from bot.settings import ConfigError, Settings, load_settings
+from bot.storage.errors import StorageError
 
 log = logging.getLogger("briefbot")
 
@@ -133,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         return err.code
     except ConfigError as err:  # raised late, e.g. by an adapter refusing a token
         print(f"briefbot: error: configuration: {err}", file=sys.stderr)
+        return 2
+    except StorageError as err:  # a database this version cannot use
+        print(f"briefbot: error: database: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -263,12 +267,13 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 # -- actors, digests, subscriptions ------------------------------------------------------
 
 
-def _services(settings: Settings, *, store: bool = False):
-    from bot.storage.store import Store
+def _services(settings: Settings, database=None):
     from briefbot.services import Services
 
     library = open_library(settings)
-    return Services(settings, library, Store(settings.effective_database_url) if store else None)
+    if database is None:
+        return Services(settings, library)
+    return Services(settings, library, first_seen=database.first_seen, feedback=database.feedback)
 
 
 def cmd_actor(args: argparse.Namespace, settings: Settings) -> int:
@@ -312,11 +317,11 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.briefings.digest import digest_reply
 
     since = _parse_since(args.since)
-    services = _services(settings, store=True)
+    db = _database(settings)
     try:
-        digest = services.digest(since, "new" if since else "full")
+        digest = _services(settings, db).digest(since, "new" if since else "full")
     finally:
-        services.store.close()
+        db.close()
     if args.json:
         _print_json(digest.to_json())
     else:
@@ -335,20 +340,20 @@ def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _store(settings: Settings):
-    from bot.storage.store import Store
+def _database(settings: Settings):
+    from bot.storage.database import Database
 
-    return Store(settings.effective_database_url)
+    return Database(settings.effective_database_url)
 
 
 def cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
     from bot.briefings.service import list_subscriptions_json
 
-    store = _store(settings)
+    db = _database(settings)
     try:
-        rows = list_subscriptions_json(store)
+        rows = list_subscriptions_json(db.subscriptions)
     finally:
-        store.close()
+        db.close()
     if args.json:
         _print_json(rows)
         return 0
@@ -364,11 +369,11 @@ def cmd_subscriptions(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
-    store = _store(settings)
+    db = _database(settings)
     try:
-        records = store.list_feedback()
+        records = db.feedback.all()
     finally:
-        store.close()
+        db.close()
     rows = [r.to_json() for r in records]
     if args.json:
         _print_json(rows)

@@ -18,14 +18,16 @@ from typing import Any, TypeVar
 
 from bot.actors import ActorDirectory, build_directory
 from bot.actors.replies import actor_reply, actors_reply
+from bot.ask.feedback import FeedbackStore
 from bot.briefings.digest import build_digest, digest_reply, select_new
+from bot.briefings.ports import FirstSeenStore
+from bot.briefings.subscription import Subscription, utcnow
 from bot.chat.commands import Commands
 from bot.chat.context import CommandContext
 from bot.chat.replies import Reply, ReplyKind, error, info
 from bot.corpus.library import Library, Snapshot
 from bot.corpus.loader import Problem
 from bot.settings import Settings
-from bot.storage.store import Store, Subscription, utcnow
 from bot.timeline.events import TimelineEvent, extract_events, timeline_reply
 
 log = logging.getLogger(__name__)
@@ -41,13 +43,15 @@ class Services:
         self,
         settings: Settings,
         library: Library,
-        store: Store | None = None,
         *,
+        first_seen: FirstSeenStore | None = None,
+        feedback: FeedbackStore | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self.settings = settings
         self.library = library
-        self.store = store
+        self.first_seen = first_seen
+        self.feedback_store = feedback
         self.clock = clock
         self._lock = threading.Lock()
 
@@ -99,7 +103,7 @@ class Services:
         snap = self.library.current
         articles = list(snap.articles)
         if mode != "full" and since is not None:
-            first_seen = self.store.first_seen(articles) if self.store else {}
+            first_seen = self.first_seen.record(articles) if self.first_seen else {}
             articles = select_new(articles, since, first_seen)
         directory = self.actors(snap)
         chosen = {a.id for a in articles}
@@ -148,12 +152,12 @@ class Services:
         return timeline_reply(events, limit=25)
 
     async def feedback(self, ctx: CommandContext, value: int, answer: dict) -> Reply:
-        if self.store is None:
+        if self.feedback_store is None:
             return error("Les avis ne sont pas enregistrés ici.")
         citations = answer.get("citations") or [{}]
         top = citations[0] if isinstance(citations[0], dict) else {}
         try:
-            self.store.record_feedback(
+            self.feedback_store.record(
                 platform=ctx.channel.platform,
                 user_id=ctx.user_id,
                 question=str(answer.get("question", ""))[:1000],

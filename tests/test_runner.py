@@ -7,10 +7,10 @@ import os
 import signal
 from pathlib import Path
 
+from bot.briefings.subscription import utcnow
 from bot.chat.context import ChannelRef, CommandContext
 from bot.chat.replies import ReplyKind
 from bot.settings import Settings
-from bot.storage.store import utcnow
 from briefbot.app import Application, configured_platforms
 
 CTX = CommandContext(ChannelRef("console", "local", "console"), user_id="tester")

@@ -18,7 +18,7 @@ from bot.chat.context import ChannelRef
 from bot.chat.publishing import DeliveryError
 from bot.chat.replies import Block, Reply, ReplyKind
 from bot.settings import ConfigError, Settings
-from bot.storage.store import Store
+from bot.storage.database import Database
 from tests.fakes.slack_api import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -287,11 +287,11 @@ async def test_feedback_is_recorded_in_the_database(slack: SlackHarness) -> None
     _, click = await slack.click(FEEDBACK_UP, buttons(answer)[FEEDBACK_UP])
     [body] = await slack.responses(click)
     assert "Impossible" not in texts(body)
-    store = Store(slack.settings.effective_database_url)
+    db = Database(slack.settings.effective_database_url)
     try:
-        [record] = store.list_feedback()
+        [record] = db.feedback.all()
     finally:
-        store.close()
+        db.close()
     assert (record.platform, record.user_id, record.value) == ("slack", "UALICE", 1)
     assert record.question == "Qui est Molly Phee ?"
     assert record.article == "000_ab94e0541aefd417"

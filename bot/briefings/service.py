@@ -24,18 +24,14 @@ from typing import Any, ParamSpec
 from rapidfuzz import fuzz, process
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.briefings.schedule import (
-    ScheduleError,
-    ScheduleSpec,
-    describe_moment,
-    parse_options,
-    parse_schedule,
-)
+from bot.briefings.ports import DeliveryLog, SubscriptionStore
+from bot.briefings.schedule import ScheduleSpec, describe_moment
+from bot.briefings.schedule_parsing import ScheduleError, parse_options, parse_schedule
 from bot.briefings.scheduler import BriefingScheduler
+from bot.briefings.subscription import Subscription, utcnow
 from bot.chat.context import CommandContext
 from bot.chat.replies import Block, Field, Reply, ReplyKind, error, info
 from bot.corpus.text import fold
-from bot.storage.store import Store, Subscription, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +83,15 @@ def _guarded(
 class BriefingService:
     def __init__(
         self,
-        store: Store,
+        subscriptions: SubscriptionStore,
+        deliveries: DeliveryLog,
         scheduler: BriefingScheduler | None,
         build_digest_reply: DigestBuilder,
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.store = store
+        self.subscriptions = subscriptions
+        self.deliveries = deliveries
         self.scheduler = scheduler
         self.build_digest_reply = build_digest_reply
         self.clock = clock
@@ -133,7 +131,7 @@ class BriefingService:
         except ScheduleError as err:
             return _schedule_error(err, options)
         now = self.clock()
-        saved = self.store.save_subscription(
+        saved = self.subscriptions.save(
             ctx.channel,
             spec,
             created_by=ctx.user_id,
@@ -179,7 +177,7 @@ class BriefingService:
         refusal = await _refuse_change(ctx)
         if refusal:
             return refusal
-        gone = self.store.delete_subscription(ctx.channel)
+        gone = self.subscriptions.delete(ctx.channel)
         if gone is None:
             return info("Aucun briefing", "Ce canal n'est abonné à aucun briefing.")
         if self.scheduler is not None:
@@ -194,7 +192,7 @@ class BriefingService:
     @_guarded
     async def list(self, ctx: CommandContext) -> Reply:
         """Subscriptions of this workspace, this channel marked."""
-        subs = self.store.list_subscriptions(
+        subs = self.subscriptions.list(
             platform=ctx.channel.platform, workspace=ctx.channel.workspace
         )
         if not subs:
@@ -217,16 +215,16 @@ class BriefingService:
     @_guarded
     async def now(self, ctx: CommandContext) -> Reply:
         """The briefing, now, as a public reply for the adapter to post in the channel."""
-        sub = self.store.find_subscription(ctx.channel) if ctx.can_subscribe_here else None
+        sub = self.subscriptions.find(ctx.channel) if ctx.can_subscribe_here else None
         reply = await self._digest(sub)
         if sub is not None:
-            self.store.record_manual_delivery(sub.id, now=self.clock())
+            self.deliveries.record_manual(sub.id, now=self.clock())
         return replace(reply, private=False, shareable=False)
 
     @_guarded
     async def preview(self, ctx: CommandContext) -> Reply:
         """The next briefing, privately, with when it will be posted."""
-        sub = self.store.find_subscription(ctx.channel) if ctx.can_subscribe_here else None
+        sub = self.subscriptions.find(ctx.channel) if ctx.can_subscribe_here else None
         reply = await self._digest(sub)
         if sub is None:
             footer = f"Ce canal n'est abonné à aucun briefing. Pour l'abonner : {EXAMPLE}"
@@ -251,11 +249,13 @@ class BriefingService:
         return result
 
 
-def list_subscriptions_json(store: Store, now: datetime | None = None) -> list[dict[str, Any]]:
+def list_subscriptions_json(
+    subscriptions: SubscriptionStore, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """Every subscription with its schedule in words and next run: `briefbot subscriptions
     --json`."""
     now = now or utcnow()
-    return [_json(s, now) for s in store.list_subscriptions()]
+    return [_json(s, now) for s in subscriptions.list()]
 
 
 def help_reply() -> Reply:
