@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.briefings.ports import DeliveryLog, SubscriptionStore
 from bot.briefings.schedule_parsing import parse_options, parse_schedule
 from bot.briefings.scheduler import (
     BriefingScheduler,
@@ -23,6 +24,7 @@ from bot.chat.context import ChannelRef
 from bot.chat.publishing import DeliveryError
 from bot.chat.replies import Block, Reply, ReplyKind
 from bot.storage.database import Database
+from tests.fakes.briefing_store import InMemoryBriefings
 
 PARIS = ZoneInfo("Europe/Paris")
 # Monday 8 January 2024, 08:00 in Paris (winter, UTC+1).
@@ -70,7 +72,7 @@ class Clock:
 
 
 def subscribe(
-    db: Database,
+    db: Database | InMemoryBriefings,
     channel: str = "C-general",
     text: str = "at=08:00 days=mon-fri tz=Europe/Paris",
     *,
@@ -82,7 +84,9 @@ def subscribe(
     return db.subscriptions.save(ref, spec, created_by="U1", now=now).subscription
 
 
-def make_scheduler(db: Database, publisher: FakePublisher, **kwargs: object) -> BriefingScheduler:
+def make_scheduler(
+    db: Database | InMemoryBriefings, publisher: FakePublisher, **kwargs: object
+) -> BriefingScheduler:
     options: dict[str, object] = {
         "grace": timedelta(hours=1),
         "max_failures": 3,
@@ -161,6 +165,23 @@ async def test_running_the_same_slot_twice_posts_once(db: Database) -> None:
 
     assert (first.outcome, second.outcome) == (Outcome.SENT, Outcome.DUPLICATE)
     assert len(publisher.posts) == 1
+
+
+async def test_the_scheduler_runs_on_any_implementation_of_the_briefing_ports() -> None:
+    memory = InMemoryBriefings()
+    subscriptions: SubscriptionStore = memory.subscriptions
+    deliveries: DeliveryLog = memory.deliveries
+    sub = subscribe(memory)
+    publisher = FakePublisher()
+    scheduler = BriefingScheduler(subscriptions, deliveries, {"slack": publisher}, digest)
+
+    first = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    second = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+
+    assert (first.outcome, second.outcome) == (Outcome.SENT, Outcome.DUPLICATE)
+    assert publisher.channels() == ["C-general"]
+    found = subscriptions.get(sub.id)
+    assert found is not None and found.last_delivery == MONDAY_0800
 
 
 async def test_two_schedulers_on_one_database_post_a_slot_once(db_url: str) -> None:

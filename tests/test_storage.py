@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
+from bot.briefings import schedule_parsing, timezones
 from bot.briefings.schedule import ScheduleSpec
 from bot.briefings.schedule_parsing import parse_options, parse_schedule
 from bot.briefings.subscription import CLAIMED, FAILED, SENT, SKIPPED
@@ -89,6 +91,52 @@ def test_a_second_subscription_for_a_channel_replaces_the_first(db: Database) ->
     assert sub.last_delivery == T0  # "new since the last briefing" carries on
     assert (sub.paused, sub.consecutive_failures) == (False, 0)
     assert len(db.subscriptions.list()) == 1
+
+
+def test_replacing_a_subscription_resets_its_creation_time(db: Database) -> None:
+    first = db.subscriptions.save(GENERAL, spec(), created_by="U1", now=T0).subscription
+    db.deliveries.mark_sent(db.deliveries.claim(first.id, T0, now=T0).id, now=T0)
+    later = T0 + timedelta(days=2)
+
+    replaced = db.subscriptions.save(GENERAL, spec("at=18h"), created_by="U2", now=later)
+
+    sub = replaced.subscription
+    assert sub.created_at == later
+    assert replaced.replaced is not None and replaced.replaced.created_at == T0
+    assert (sub.id, sub.last_delivery) == (first.id, T0)
+    assert db.subscriptions.get(first.id) == sub
+
+
+def test_a_stored_subscription_loads_without_the_user_input_parser(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db.subscriptions.save(
+        GENERAL, spec("at=8h,20h15 days=lun-ven tz=europe/paris"), created_by="U1"
+    )
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the user-input parser ran on a stored subscription")
+
+    for name in ("parse_schedule", "parse_options", "parse_times", "parse_days", "parse_timezone"):
+        monkeypatch.setattr(schedule_parsing, name, refuse)
+    monkeypatch.setattr(timezones, "parse_timezone", refuse)
+
+    found = db.subscriptions.find(GENERAL)
+    assert found is not None
+    assert (found.spec.times, found.spec.days, found.spec.timezone) == (
+        ((8, 0), (20, 15)), (0, 1, 2, 3, 4), "Europe/Paris",
+    )  # fmt: skip
+
+
+def test_a_stored_time_zone_unknown_to_tzdata_reads_as_utc(db: Database) -> None:
+    saved = db.subscriptions.save(GENERAL, spec(), created_by="U1", now=T0).subscription
+    with db.engine.begin() as connection:
+        connection.execute(text("UPDATE subscriptions SET timezone = 'Mars/Olympus_Mons'"))
+
+    found = db.subscriptions.get(saved.id)
+
+    assert found is not None and found.timezone == "UTC"
+    assert found.spec.next_fire_time(T0) == datetime(2024, 1, 8, 8, 0, tzinfo=UTC)
 
 
 def test_each_channel_has_its_own_subscription(db: Database) -> None:
