@@ -150,6 +150,7 @@ def _setup_logging(settings: Settings, *, quiet: bool) -> None:
         stream=sys.stderr,
     )
     noisy_loggers = (
+        "alembic",
         "bm25s",
         "apscheduler.scheduler",
         "discord",

@@ -9,6 +9,11 @@
 
 On PostgreSQL the whole check-and-upgrade holds a transaction-level advisory lock, so
 several processes opening one database at once migrate it once.
+
+A new revision: change `tables.py`, then, against a database at head,
+`config = alembic_config(); config.set_main_option("sqlalchemy.url", url)` and
+`alembic.command.revision(config, "what changes", rev_id="0002", autogenerate=True)`;
+review the script (SQLite gets batch operations).
 """
 
 from __future__ import annotations

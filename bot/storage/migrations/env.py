@@ -1,6 +1,6 @@
 """Alembic's entry point. `bot.storage.schema` passes the open connection in
-`config.attributes["connection"]`; without one (a developer running `alembic revision
---autogenerate -x url=…`), the URL given with `-x url=` is opened."""
+`config.attributes["connection"]`; without one (a developer writing a revision with
+`command.revision(config, autogenerate=True)`), the config's `sqlalchemy.url` is opened."""
 
 from __future__ import annotations
 
@@ -29,7 +29,10 @@ given = context.config.attributes.get("connection")
 if given is not None:
     _run(given)
 else:
-    engine = make_engine(context.get_x_argument(as_dictionary=True)["url"])
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise SystemExit("set sqlalchemy.url in the Alembic config to the database to compare")
+    engine = make_engine(url)
     with engine.begin() as connection:
         _run(connection)
     engine.dispose()
