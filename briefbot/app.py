@@ -32,7 +32,7 @@ from bot.chat.publishing import Publisher
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.registry import Registry
 from bot.corpus.library import Snapshot
-from bot.storage.store import Store
+from bot.storage.database import Database
 from bot.timeline.commands import TimelineCommands
 
 from .derived import Derived
@@ -63,28 +63,30 @@ class Application:
         self.config = config
         self.settings = s = config.core
         self.platforms = tuple(configured_platforms(config) if platforms is None else platforms)
-        self.store = Store(s.effective_database_url)
+        self.database = db = Database(s.effective_database_url)
         self.derived = Derived(s)
         self.library = self.derived.library(listeners=(self._remember,))
         self.digests = DigestService(
             lambda: self.library.current.articles,
             lambda: self.derived.timeline(self.library.current),
             lambda article_id: self.derived.actors(self.library.current).actors_in(article_id),
-            self.store,
+            db.first_seen,
         )
         self.changes = SubscriptionChanges()
         self.registry = Registry(
             (
                 AskCommands(
                     lambda: self.derived.answerer.of(self.library.current),
-                    self.store,
+                    db.feedback,
                     question_limit=s.max_question_chars,
                 ),
                 ActorCommands(
                     lambda: self.derived.actors(self.library.current),
                     name_limit=s.max_actor_chars,
                 ),
-                BriefingCommands(self.store, self.changes, self.digests.digest_reply),
+                BriefingCommands(
+                    db.subscriptions, db.deliveries, self.changes, self.digests.digest_reply
+                ),
                 TimelineCommands(lambda: self.derived.timeline(self.library.current)),
                 *handlers,
             ),
@@ -105,7 +107,7 @@ class Application:
 
     def _remember(self, snapshot: Snapshot, _previous: Snapshot | None) -> None:
         """Record when each article was first seen, so digests know what is new."""
-        self.store.first_seen(snapshot.articles)
+        self.database.first_seen.record(snapshot.articles)
 
     def make_adapter(self, platform: str) -> Adapter:
         if platform == "console":
@@ -143,7 +145,8 @@ class Application:
         """The scheduler that posts each subscription's digest through `publishers`."""
         s = self.settings
         return BriefingScheduler(
-            self.store,
+            self.database.subscriptions,
+            self.database.deliveries,
             publishers,
             self.digests.scheduled,
             self.changes,
@@ -165,7 +168,7 @@ class Application:
         if self._watcher is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
-        self.store.close()
+        self.database.close()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()

@@ -28,7 +28,8 @@ from bot.chat.registry import InputError
 from bot.chat.serial import to_json
 from bot.corpus.library import Library
 from bot.settings import ConfigError, Settings
-from bot.storage.store import Store
+from bot.storage.database import Database
+from bot.storage.errors import StorageError
 from bot.timeline.events import timeline_reply
 
 from .derived import Derived
@@ -148,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
         return err.code
     except ConfigError as err:  # raised late, e.g. by an adapter refusing a token
         print(f"briefbot: error: configuration: {err}", file=sys.stderr)
+        return 2
+    except StorageError as err:  # a database this version cannot use
+        print(f"briefbot: error: database: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -309,17 +313,17 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     since = _parse_since(args.since)
     library, derived = open_library(config.core)
     snapshot = library.current
-    store = _store(config.core)
+    database = _database(config.core)
     try:
         digests = DigestService(
             lambda: snapshot.articles,
             lambda: derived.timeline(snapshot),
             lambda article_id: derived.actors(snapshot).actors_in(article_id),
-            store,
+            database.first_seen,
         )
         digest = digests.digest(since, "new" if since else "full")
     finally:
-        store.close()
+        database.close()
     if args.json:
         _print_json(to_json(digest))
     else:
@@ -337,16 +341,16 @@ def cmd_timeline(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _store(settings: Settings) -> Store:
-    return Store(settings.effective_database_url)
+def _database(settings: Settings) -> Database:
+    return Database(settings.effective_database_url)
 
 
 def cmd_subscriptions(args: argparse.Namespace, config: Config) -> int:
-    store = _store(config.core)
+    database = _database(config.core)
     try:
-        rows = list_subscriptions_json(store)
+        rows = list_subscriptions_json(database.subscriptions)
     finally:
-        store.close()
+        database.close()
     if args.json:
         _print_json(rows)
         return 0
@@ -362,11 +366,11 @@ def cmd_subscriptions(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace, config: Config) -> int:
-    store = _store(config.core)
+    database = _database(config.core)
     try:
-        records = store.list_feedback()
+        records = database.feedback.all()
     finally:
-        store.close()
+        database.close()
     if args.json:
         _print_json(to_json(records))
         return 0

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from bot.settings import Settings
-from bot.storage.store import Base, Store
+from bot.storage.database import Database
 from briefbot.settings import Config
 from tests.config import make_config
 
@@ -66,8 +66,9 @@ def config(tmp_path: Path) -> Config:
     return make_config(corpus=SEEDS, data_dir=tmp_path / "data")
 
 
-# Set BRIEFBOT_TEST_POSTGRES_URL (postgresql+psycopg://…, a throwaway database: its tables
-# are dropped) to run the database tests on PostgreSQL as well as SQLite.
+# Set BRIEFBOT_TEST_POSTGRES_URL (postgresql+psycopg://…, a throwaway database: its public
+# schema is dropped before each test) to run the database tests on PostgreSQL as well as
+# SQLite. `.ci/run` starts such a server when PostgreSQL is installed.
 POSTGRES_URL = os.environ.get("BRIEFBOT_TEST_POSTGRES_URL")
 
 
@@ -77,13 +78,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'data' / 'briefbot.db'}"
     assert POSTGRES_URL is not None
     engine = create_engine(POSTGRES_URL)
-    Base.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return POSTGRES_URL
 
 
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
-    store = Store(db_url)
-    yield store
-    store.close()
+def db(db_url: str) -> Iterator[Database]:
+    """The bot's database, migrated, on each database the test run covers."""
+    database = Database(db_url)
+    yield database
+    database.close()

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.briefings.changes import SubscriptionChanges
 from bot.briefings.commands import BriefingCommands, list_subscriptions_json
+from bot.briefings.subscription import Subscription
 from bot.chat.context import ChannelRef, CommandContext
 from bot.chat.guard import Guard
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.registry import Registry
 from bot.chat.replies import Block, Reply, ReplyKind
-from bot.storage.store import Store, Subscription
+from bot.storage.database import Database
 
 NOW = datetime(2024, 1, 8, 10, 0, tzinfo=UTC)  # a Monday
 GENERAL = ChannelRef("slack", "T1", "C-general")
@@ -67,13 +66,6 @@ def context(
     )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'briefbot.db'}")
-    yield store
-    store.close()
-
-
 class Briefings:
     """The /briefing commands as users type them, through the registry that serves them."""
 
@@ -103,13 +95,14 @@ def digest() -> DigestSpy:
 
 @pytest.fixture
 def service(
-    store: Store, changes: SubscriptionChanges, scheduler: RecordingScheduler, digest: DigestSpy
+    db: Database, changes: SubscriptionChanges, scheduler: RecordingScheduler, digest: DigestSpy
 ) -> Briefings:
-    return Briefings(BriefingCommands(store, changes, digest, clock=lambda: NOW))
+    commands = BriefingCommands(db.subscriptions, db.deliveries, changes, digest, clock=lambda: NOW)
+    return Briefings(commands)
 
 
 async def test_subscribing_stores_schedules_and_confirms_publicly(
-    service: Briefings, store: Store, scheduler: RecordingScheduler
+    service: Briefings, db: Database, scheduler: RecordingScheduler
 ) -> None:
     reply = await service.handle(context(), "subscribe at=08:00 days=mon-fri tz=Europe/Paris")
 
@@ -117,7 +110,7 @@ async def test_subscribing_stores_schedules_and_confirms_publicly(
     text = reply.plain_text()
     assert "Ce canal recevra un briefing du lundi au vendredi à 08:00 (Europe/Paris)." in text
     assert "Prochain envoi : mardi 9 janvier 2024 à 08:00." in text
-    sub = store.find_subscription(GENERAL)
+    sub = db.subscriptions.find(GENERAL)
     assert sub is not None and (sub.created_by, sub.created_by_name) == ("U1", "Awa")
     assert scheduler.added == [sub.id]
 
@@ -131,15 +124,15 @@ async def test_subscribe_options_may_also_come_as_a_mapping(service: Briefings) 
 
 
 async def test_a_second_subscription_replaces_the_first_and_says_so(
-    service: Briefings, store: Store
+    service: Briefings, db: Database
 ) -> None:
     await service.handle(context(), "subscribe at=08:00 tz=Europe/Paris")
     reply = await service.handle(context(), "subscribe at=18h tz=Europe/Paris")
 
     assert reply.title == "Briefing modifié"
     assert "remplace le précédent (tous les jours à 08:00 (Europe/Paris))" in reply.plain_text()
-    assert len(store.list_subscriptions()) == 1
-    assert store.find_subscription(GENERAL).times == "18:00"
+    assert len(db.subscriptions.list()) == 1
+    assert db.subscriptions.find(GENERAL).times == "18:00"
 
 
 async def test_without_a_time_zone_the_confirmation_says_utc(service: Briefings) -> None:
@@ -147,18 +140,18 @@ async def test_without_a_time_zone_the_confirmation_says_utc(service: Briefings)
     assert "les heures sont en UTC" in reply.plain_text()
 
 
-async def test_only_channel_admins_may_subscribe(service: Briefings, store: Store) -> None:
+async def test_only_channel_admins_may_subscribe(service: Briefings, db: Database) -> None:
     reply = await service.handle(context(admin=False), "subscribe at=08:00")
     assert reply.is_error and reply.private
     assert "Seuls les administrateurs" in reply.plain_text()
-    assert store.list_subscriptions() == []
+    assert db.subscriptions.list() == []
 
 
-async def test_only_channel_admins_may_unsubscribe(service: Briefings, store: Store) -> None:
+async def test_only_channel_admins_may_unsubscribe(service: Briefings, db: Database) -> None:
     await service.handle(context(), "subscribe at=08:00")
     reply = await service.handle(context(admin=False), "unsubscribe")
     assert reply.is_error
-    assert store.find_subscription(GENERAL) is not None
+    assert db.subscriptions.find(GENERAL) is not None
 
 
 async def test_a_failing_permission_check_is_a_clear_refusal(service: Briefings) -> None:
@@ -176,13 +169,13 @@ async def test_direct_messages_cannot_be_subscribed(service: Briefings) -> None:
 
 
 async def test_a_misspelt_time_zone_offers_the_corrected_command(
-    service: Briefings, store: Store
+    service: Briefings, db: Database
 ) -> None:
     reply = await service.handle(context(), "subscribe at=08:00 tz=Europe/Pariss")
     assert reply.is_error
     assert "Vouliez-vous dire Europe/Paris ?" in reply.plain_text()
     assert reply.suggestions == ("/briefing subscribe at=08:00 tz=Europe/Paris",)
-    assert store.list_subscriptions() == []
+    assert db.subscriptions.list() == []
 
 
 async def test_an_impossible_hour_is_explained(service: Briefings) -> None:
@@ -211,19 +204,19 @@ async def test_no_subcommand_shows_the_help(service: Briefings) -> None:
     assert len(reply.blocks[0].items) == 5
 
 
-async def test_french_subcommands_work_too(service: Briefings, store: Store) -> None:
+async def test_french_subcommands_work_too(service: Briefings, db: Database) -> None:
     await service.handle(context(), "abonner heure=7h jours=semaine fuseau=Europe/Paris")
-    assert store.find_subscription(GENERAL).days == "mon,tue,wed,thu,fri"
+    assert db.subscriptions.find(GENERAL).days == "mon,tue,wed,thu,fri"
 
 
 async def test_unsubscribing_removes_the_subscription_and_its_job(
-    service: Briefings, store: Store, scheduler: RecordingScheduler
+    service: Briefings, db: Database, scheduler: RecordingScheduler
 ) -> None:
     await service.handle(context(), "subscribe at=08:00")
-    sub_id = store.find_subscription(GENERAL).id
+    sub_id = db.subscriptions.find(GENERAL).id
     reply = await service.handle(context(), "unsubscribe")
     assert reply.kind is ReplyKind.SUCCESS
-    assert store.find_subscription(GENERAL) is None
+    assert db.subscriptions.find(GENERAL) is None
     assert scheduler.removed == [sub_id]
 
 
@@ -256,15 +249,15 @@ async def test_list_with_no_subscription_shows_an_example(service: Briefings) ->
 
 
 async def test_now_returns_the_briefing_publicly_and_counts_as_the_last_one(
-    service: Briefings, store: Store, digest: DigestSpy
+    service: Briefings, db: Database, digest: DigestSpy
 ) -> None:
     await service.handle(context(), "subscribe at=08:00 tz=Europe/Paris")
     reply = await service.handle(context(admin=False), "now")
 
     assert reply.kind is ReplyKind.DIGEST and not reply.private
-    sub = store.find_subscription(GENERAL)
+    sub = db.subscriptions.find(GENERAL)
     assert sub.last_delivery == NOW
-    assert store.latest_delivery(sub.id).kind == "manual"
+    assert db.deliveries.latest(sub.id).kind == "manual"
     await service.handle(context(), "now")
     assert [since for _, since, _ in digest.calls] == [None, NOW]
 
@@ -278,7 +271,7 @@ async def test_now_works_in_a_channel_without_subscription(
 
 
 async def test_preview_is_private_says_when_and_records_nothing(
-    service: Briefings, store: Store
+    service: Briefings, db: Database
 ) -> None:
     await service.handle(context(), "subscribe at=08:00 days=mon-fri tz=Europe/Paris mode=full")
     reply = await service.handle(context(), "preview")
@@ -286,8 +279,8 @@ async def test_preview_is_private_says_when_and_records_nothing(
     assert reply.private and reply.kind is ReplyKind.DIGEST
     assert reply.title == "Aperçu — Briefing du jour"
     assert reply.footer == "Sera posté le mardi 9 janvier 2024 à 08:00 si rien ne change d'ici là."
-    sub = store.find_subscription(GENERAL)
-    assert sub.last_delivery is None and store.deliveries(sub.id) == []
+    sub = db.subscriptions.find(GENERAL)
+    assert sub.last_delivery is None and db.deliveries.for_subscription(sub.id) == []
 
 
 async def test_preview_passes_the_subscription_mode(service: Briefings, digest: DigestSpy) -> None:
@@ -304,26 +297,29 @@ async def test_preview_without_subscription_explains_how_to_subscribe(
 
 
 async def test_a_database_failure_gives_a_clear_message(
-    service: Briefings, store: Store, monkeypatch: pytest.MonkeyPatch
+    service: Briefings, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def down(**_: object) -> None:
         raise OperationalError("SELECT", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(store, "list_subscriptions", down)
+    monkeypatch.setattr(db.subscriptions, "list", down)
     reply = await service.handle(context(), "list")
     assert reply.is_error and "momentanément indisponible" in reply.plain_text()
     assert "locked" not in reply.plain_text()
 
 
-async def test_the_commands_work_without_a_scheduler(store: Store, digest: DigestSpy) -> None:
-    service = Briefings(BriefingCommands(store, SubscriptionChanges(), digest, clock=lambda: NOW))
+async def test_the_commands_work_without_a_scheduler(db: Database, digest: DigestSpy) -> None:
+    commands = BriefingCommands(
+        db.subscriptions, db.deliveries, SubscriptionChanges(), digest, clock=lambda: NOW
+    )
+    service = Briefings(commands)
     reply = await service.handle(context(), "subscribe at=08:00")
     assert reply.kind is ReplyKind.SUCCESS
 
 
-async def test_subscriptions_export_as_json_for_the_cli(service: Briefings, store: Store) -> None:
+async def test_subscriptions_export_as_json_for_the_cli(service: Briefings, db: Database) -> None:
     await service.handle(context(), "subscribe at=08:00 days=mon-fri tz=Europe/Paris")
-    [row] = list_subscriptions_json(store, now=NOW)
+    [row] = list_subscriptions_json(db.subscriptions, now=NOW)
     assert row["channel"] == "C-general"
     assert row["schedule"] == "du lundi au vendredi à 08:00 (Europe/Paris)"
     assert row["next_run"] == "2024-01-09T08:00:00+01:00"  # local time, offset included

@@ -147,12 +147,13 @@ async def scheduled(bot: DiscordHarness, *, max_failures: int) -> tuple[Briefing
     await bot.slash(
         "briefing", {"at": "08:00"}, sub="subscribe", caller=Caller(permissions=MANAGER_PERMISSIONS)
     )
-    store = bot.app.store
-    assert store is not None
-    sub = store.find_subscription(CHANNEL)
+    db = bot.app.database
+    assert db is not None
+    sub = db.subscriptions.find(CHANNEL)
     assert sub is not None
     scheduler = BriefingScheduler(
-        store,
+        db.subscriptions,
+        db.deliveries,
         {"discord": bot.adapter},
         lambda s, since: bot.app.digests.digest_reply(s, since, s.mode),
         max_failures=max_failures,

@@ -7,9 +7,9 @@ import os
 import signal
 from pathlib import Path
 
+from bot.briefings.subscription import utcnow
 from bot.chat.context import ChannelRef, CommandContext
 from bot.chat.replies import Reply, ReplyKind
-from bot.storage.store import utcnow
 from briefbot.app import Application, configured_platforms
 from briefbot.settings import Config
 from tests.config import make_config

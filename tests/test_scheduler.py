@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.briefings.schedule import parse_options, parse_schedule
+from bot.briefings.ports import DeliveryLog, SubscriptionStore
+from bot.briefings.schedule_parsing import parse_options, parse_schedule
 from bot.briefings.scheduler import (
     BriefingScheduler,
     Outcome,
@@ -18,10 +19,12 @@ from bot.briefings.scheduler import (
     job_id,
     latest_fire_time,
 )
+from bot.briefings.subscription import SENT, SKIPPED, Subscription
 from bot.chat.context import ChannelRef
 from bot.chat.publishing import DeliveryError
 from bot.chat.replies import Block, Reply, ReplyKind
-from bot.storage.store import SENT, SKIPPED, Store, Subscription
+from bot.storage.database import Database
+from tests.fakes.briefing_store import InMemoryBriefings
 
 PARIS = ZoneInfo("Europe/Paris")
 # Monday 8 January 2024, 08:00 in Paris (winter, UTC+1).
@@ -69,7 +72,7 @@ class Clock:
 
 
 def subscribe(
-    store: Store,
+    db: Database | InMemoryBriefings,
     channel: str = "C-general",
     text: str = "at=08:00 days=mon-fri tz=Europe/Paris",
     *,
@@ -78,17 +81,21 @@ def subscribe(
 ) -> Subscription:
     spec = parse_schedule(parse_options(text))
     ref = ChannelRef(platform, "T1", channel)
-    return store.save_subscription(ref, spec, created_by="U1", now=now).subscription
+    return db.subscriptions.save(ref, spec, created_by="U1", now=now).subscription
 
 
-def make_scheduler(store: Store, publisher: FakePublisher, **kwargs: object) -> BriefingScheduler:
+def make_scheduler(
+    db: Database | InMemoryBriefings, publisher: FakePublisher, **kwargs: object
+) -> BriefingScheduler:
     options: dict[str, object] = {
         "grace": timedelta(hours=1),
         "max_failures": 3,
         "retry_base": timedelta(minutes=1),
     }
     options.update(kwargs)
-    return BriefingScheduler(store, {"slack": publisher}, digest, **options)  # type: ignore[arg-type]
+    return BriefingScheduler(
+        db.subscriptions, db.deliveries, {"slack": publisher}, digest, **options
+    )  # type: ignore[arg-type]
 
 
 # --- time ------------------------------------------------------------------------------
@@ -105,12 +112,12 @@ def make_scheduler(store: Store, publisher: FakePublisher, **kwargs: object) -> 
     ids=["before-march-change", "after-march-change", "before-october", "after-october"],
 )
 async def test_a_paris_0800_job_fires_at_0800_paris_time_across_dst_changes(
-    store: Store, local_day: datetime, utc_fire: datetime
+    db: Database, local_day: datetime, utc_fire: datetime
 ) -> None:
-    sub = subscribe(store, now=datetime(2024, 1, 1, tzinfo=UTC))
+    sub = subscribe(db, now=datetime(2024, 1, 1, tzinfo=UTC))
     publisher = FakePublisher()
     clock = Clock(utc_fire + timedelta(milliseconds=300))  # APScheduler wakes a bit late
-    scheduler = make_scheduler(store, publisher, clock=clock)
+    scheduler = make_scheduler(db, publisher, clock=clock)
 
     result = await scheduler.fire(sub.id)
 
@@ -119,8 +126,8 @@ async def test_a_paris_0800_job_fires_at_0800_paris_time_across_dst_changes(
     assert publisher.channels() == ["C-general"]
 
 
-def test_the_next_fire_after_the_march_change_is_one_hour_earlier_in_utc(store: Store) -> None:
-    trigger = subscribe(store).spec.trigger()
+def test_the_next_fire_after_the_march_change_is_one_hour_earlier_in_utc(db: Database) -> None:
+    trigger = subscribe(db).spec.trigger()
     friday = datetime(2024, 3, 29, 7, 0, tzinfo=UTC)  # 08:00 CET
     monday = trigger.get_next_fire_time(friday, friday)
     assert monday == datetime(2024, 4, 1, 6, 0, tzinfo=UTC)  # 08:00 CEST
@@ -148,10 +155,10 @@ def test_backoff_doubles_up_to_its_cap() -> None:
 # --- exactly once and restarts ---------------------------------------------------------
 
 
-async def test_running_the_same_slot_twice_posts_once(store: Store) -> None:
-    sub = subscribe(store)
+async def test_running_the_same_slot_twice_posts_once(db: Database) -> None:
+    sub = subscribe(db)
     publisher = FakePublisher()
-    scheduler = make_scheduler(store, publisher)
+    scheduler = make_scheduler(db, publisher)
 
     first = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
     second = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
@@ -160,8 +167,25 @@ async def test_running_the_same_slot_twice_posts_once(store: Store) -> None:
     assert len(publisher.posts) == 1
 
 
+async def test_the_scheduler_runs_on_any_implementation_of_the_briefing_ports() -> None:
+    memory = InMemoryBriefings()
+    subscriptions: SubscriptionStore = memory.subscriptions
+    deliveries: DeliveryLog = memory.deliveries
+    sub = subscribe(memory)
+    publisher = FakePublisher()
+    scheduler = BriefingScheduler(subscriptions, deliveries, {"slack": publisher}, digest)
+
+    first = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    second = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+
+    assert (first.outcome, second.outcome) == (Outcome.SENT, Outcome.DUPLICATE)
+    assert publisher.channels() == ["C-general"]
+    found = subscriptions.get(sub.id)
+    assert found is not None and found.last_delivery == MONDAY_0800
+
+
 async def test_two_schedulers_on_one_database_post_a_slot_once(db_url: str) -> None:
-    one, two = Store(db_url), Store(db_url)
+    one, two = Database(db_url), Database(db_url)
     sub = subscribe(one)
     pub_one, pub_two = FakePublisher(), FakePublisher()
     results = await asyncio.gather(
@@ -175,14 +199,14 @@ async def test_two_schedulers_on_one_database_post_a_slot_once(db_url: str) -> N
 
 
 async def test_a_restart_between_two_runs_loses_nothing_and_doubles_nothing(db_url: str) -> None:
-    before = Store(db_url)
+    before = Database(db_url)
     sub = subscribe(before)
     first_publisher = FakePublisher()
     first = make_scheduler(before, first_publisher)
     assert (await first.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)).outcome is Outcome.SENT
     before.close()
 
-    after = Store(db_url)  # the bot stops and starts again half an hour later
+    after = Database(db_url)  # the bot stops and starts again half an hour later
     second_publisher = FakePublisher()
     second = make_scheduler(after, second_publisher)
     assert await second.catch_up(MONDAY_0800 + timedelta(minutes=30)) == []
@@ -191,35 +215,35 @@ async def test_a_restart_between_two_runs_loses_nothing_and_doubles_nothing(db_u
 
     assert (again.outcome, tuesday.outcome) == (Outcome.DUPLICATE, Outcome.SENT)
     assert len(first_publisher.posts) == len(second_publisher.posts) == 1
-    assert [d.status for d in after.deliveries(sub.id)] == [SENT, SENT]
-    assert after.get_subscription(sub.id).last_delivery == TUESDAY_0800
+    assert [d.status for d in after.deliveries.for_subscription(sub.id)] == [SENT, SENT]
+    assert after.subscriptions.get(sub.id).last_delivery == TUESDAY_0800
     after.close()
 
 
 async def test_a_second_start_after_a_missed_slot_posts_it_only_once(db_url: str) -> None:
-    store = Store(db_url)
-    sub = subscribe(store)
+    db = Database(db_url)
+    sub = subscribe(db)
     publisher = FakePublisher()
     late = MONDAY_0800 + timedelta(minutes=10)
 
-    first = await make_scheduler(store, publisher).catch_up(late)
-    restarted = Store(db_url)
+    first = await make_scheduler(db, publisher).catch_up(late)
+    restarted = Database(db_url)
     second = await make_scheduler(restarted, publisher).catch_up(late)
     restarted.close()
 
     assert [r.outcome for r in first] == [Outcome.SENT]
     assert second == []
     assert len(publisher.posts) == 1
-    assert store.get_subscription(sub.id).last_delivery == late
-    store.close()
+    assert db.subscriptions.get(sub.id).last_delivery == late
+    db.close()
 
 
-async def test_a_crash_after_claiming_never_posts_the_slot_again(store: Store) -> None:
-    sub = subscribe(store)
-    store.claim_delivery(sub.id, MONDAY_0800, now=MONDAY_0800)  # claimed, then the bot died
+async def test_a_crash_after_claiming_never_posts_the_slot_again(db: Database) -> None:
+    sub = subscribe(db)
+    db.deliveries.claim(sub.id, MONDAY_0800, now=MONDAY_0800)  # claimed, then the bot died
     publisher = FakePublisher()
 
-    results = await make_scheduler(store, publisher).catch_up(MONDAY_0800 + timedelta(minutes=5))
+    results = await make_scheduler(db, publisher).catch_up(MONDAY_0800 + timedelta(minutes=5))
 
     assert results == []
     assert publisher.posts == []
@@ -229,11 +253,11 @@ async def test_a_crash_after_claiming_never_posts_the_slot_again(store: Store) -
 
 
 async def test_a_run_missed_within_the_grace_period_is_posted_late_with_a_note(
-    store: Store,
+    db: Database,
 ) -> None:
-    sub = subscribe(store)
+    sub = subscribe(db)
     publisher = FakePublisher()
-    scheduler = make_scheduler(store, publisher)
+    scheduler = make_scheduler(db, publisher)
 
     [result] = await scheduler.catch_up(MONDAY_0800 + timedelta(minutes=40))
 
@@ -242,49 +266,49 @@ async def test_a_run_missed_within_the_grace_period_is_posted_late_with_a_note(
     assert result.note == note
     [(channel, reply)] = publisher.posts
     assert (channel, reply.blocks[0].text) == ("C-general", note)
-    assert store.deliveries(sub.id)[0].note == note
+    assert db.deliveries.for_subscription(sub.id)[0].note == note
 
 
-async def test_a_run_missed_beyond_the_grace_period_is_recorded_as_skipped(store: Store) -> None:
-    sub = subscribe(store)
+async def test_a_run_missed_beyond_the_grace_period_is_recorded_as_skipped(db: Database) -> None:
+    sub = subscribe(db)
     publisher = FakePublisher()
-    scheduler = make_scheduler(store, publisher)
+    scheduler = make_scheduler(db, publisher)
 
     [result] = await scheduler.catch_up(MONDAY_0800 + timedelta(hours=2, minutes=30))
 
     assert result.outcome is Outcome.SKIPPED
     assert publisher.posts == []
-    [delivery] = store.deliveries(sub.id)
+    [delivery] = db.deliveries.for_subscription(sub.id)
     assert (delivery.status, delivery.scheduled_for) == (SKIPPED, MONDAY_0800)
     assert "non envoyé" in delivery.note
     assert await scheduler.catch_up(MONDAY_0800 + timedelta(hours=3)) == []
 
 
-async def test_several_missed_runs_coalesce_into_the_latest(store: Store) -> None:
-    sub = subscribe(store)
+async def test_several_missed_runs_coalesce_into_the_latest(db: Database) -> None:
+    sub = subscribe(db)
     publisher = FakePublisher()
-    scheduler = make_scheduler(store, publisher)
+    scheduler = make_scheduler(db, publisher)
 
     results = await scheduler.catch_up(WEDNESDAY_0800 + timedelta(minutes=20))
 
     assert [(r.scheduled_for, r.outcome) for r in results] == [(WEDNESDAY_0800, Outcome.SENT)]
     assert len(publisher.posts) == 1
-    assert [d.scheduled_for for d in store.deliveries(sub.id)] == [WEDNESDAY_0800]
+    assert [d.scheduled_for for d in db.deliveries.for_subscription(sub.id)] == [WEDNESDAY_0800]
 
 
-async def test_a_schedule_set_after_todays_time_is_not_owed_todays_briefing(store: Store) -> None:
-    subscribe(store, now=MONDAY_0800 + timedelta(hours=2))  # subscribed at 10:00 for 08:00
+async def test_a_schedule_set_after_todays_time_is_not_owed_todays_briefing(db: Database) -> None:
+    subscribe(db, now=MONDAY_0800 + timedelta(hours=2))  # subscribed at 10:00 for 08:00
     publisher = FakePublisher()
-    results = await make_scheduler(store, publisher).catch_up(MONDAY_0800 + timedelta(hours=3))
+    results = await make_scheduler(db, publisher).catch_up(MONDAY_0800 + timedelta(hours=3))
     assert results == []
     assert publisher.posts == []
 
 
-async def test_a_job_woken_beyond_the_grace_period_skips_instead_of_posting(store: Store) -> None:
-    sub = subscribe(store)
+async def test_a_job_woken_beyond_the_grace_period_skips_instead_of_posting(db: Database) -> None:
+    sub = subscribe(db)
     publisher = FakePublisher()
     clock = Clock(MONDAY_0800 + timedelta(hours=3))  # the machine slept through 08:00
-    result = await make_scheduler(store, publisher, clock=clock).fire(sub.id)
+    result = await make_scheduler(db, publisher, clock=clock).fire(sub.id)
     assert result is not None and result.outcome is Outcome.SKIPPED
     assert publisher.posts == []
 
@@ -293,12 +317,12 @@ async def test_a_job_woken_beyond_the_grace_period_skips_instead_of_posting(stor
 
 
 async def test_a_failing_channel_is_retried_with_backoff_then_paused_beside_a_healthy_one(
-    store: Store,
+    db: Database,
 ) -> None:
-    healthy = subscribe(store, "C-general")
-    broken = subscribe(store, "C-deleted")
+    healthy = subscribe(db, "C-general")
+    broken = subscribe(db, "C-deleted")
     publisher = FakePublisher(failing={"C-deleted"})
-    scheduler = make_scheduler(store, publisher, max_failures=3)
+    scheduler = make_scheduler(db, publisher, max_failures=3)
 
     ok, failed = await asyncio.gather(
         scheduler.run_slot(healthy.id, MONDAY_0800, now=MONDAY_0800),
@@ -319,22 +343,22 @@ async def test_a_failing_channel_is_retried_with_backoff_then_paused_beside_a_he
 
     assert [r.outcome for r in results] == [Outcome.FAILED, Outcome.FAILED, Outcome.PAUSED]
     assert results[1].retry_at == MONDAY_0800 + timedelta(minutes=1 + 2)
-    paused = store.get_subscription(broken.id)
+    paused = db.subscriptions.get(broken.id)
     assert paused.paused and "3 échecs" in paused.paused_reason
     assert [channel for channel, _ in publisher.paused] == ["C-deleted"]
     assert publisher.channels() == ["C-general"]
-    assert not store.get_subscription(healthy.id).paused
+    assert not db.subscriptions.get(healthy.id).paused
 
     tuesday = await scheduler.run_slot(broken.id, TUESDAY_0800, now=TUESDAY_0800)
     assert tuesday.outcome is Outcome.INACTIVE
 
 
-async def test_a_slow_channel_does_not_hold_up_the_others(store: Store) -> None:
-    slow = subscribe(store, "C-slow")
-    fast = subscribe(store, "C-fast")
+async def test_a_slow_channel_does_not_hold_up_the_others(db: Database) -> None:
+    slow = subscribe(db, "C-slow")
+    fast = subscribe(db, "C-fast")
     publisher = FakePublisher()
     publisher.gates["C-slow"] = asyncio.Event()
-    scheduler = make_scheduler(store, publisher)
+    scheduler = make_scheduler(db, publisher)
 
     slow_task = asyncio.create_task(scheduler.run_slot(slow.id, MONDAY_0800, now=MONDAY_0800))
     fast_result = await scheduler.run_slot(fast.id, MONDAY_0800, now=MONDAY_0800)
@@ -346,11 +370,11 @@ async def test_a_slow_channel_does_not_hold_up_the_others(store: Store) -> None:
     assert publisher.channels() == ["C-fast", "C-slow"]
 
 
-async def test_a_publish_that_never_answers_times_out_as_a_failure(store: Store) -> None:
-    sub = subscribe(store, "C-stuck")
+async def test_a_publish_that_never_answers_times_out_as_a_failure(db: Database) -> None:
+    sub = subscribe(db, "C-stuck")
     publisher = FakePublisher()
     publisher.gates["C-stuck"] = asyncio.Event()  # never set
-    scheduler = make_scheduler(store, publisher, slot_timeout=timedelta(0))
+    scheduler = make_scheduler(db, publisher, slot_timeout=timedelta(0))
 
     result = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
 
@@ -358,75 +382,81 @@ async def test_a_publish_that_never_answers_times_out_as_a_failure(store: Store)
 
 
 async def test_a_failed_slot_is_retried_after_a_restart(db_url: str) -> None:
-    store = Store(db_url)
-    sub = subscribe(store, "C-flaky")
+    db = Database(db_url)
+    sub = subscribe(db, "C-flaky")
     flaky = FakePublisher(failing={"C-flaky"})
-    await make_scheduler(store, flaky).run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
-    store.close()
+    await make_scheduler(db, flaky).run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    db.close()
 
-    again = Store(db_url)  # restarted before the retry job ran; the channel works again
+    again = Database(db_url)  # restarted before the retry job ran; the channel works again
     healed = FakePublisher()
     [result] = await make_scheduler(again, healed).catch_up(MONDAY_0800 + timedelta(minutes=5))
 
     assert result.outcome is Outcome.SENT
     assert healed.channels() == ["C-flaky"]
-    assert again.deliveries(sub.id)[0].attempts == 2
+    assert again.deliveries.for_subscription(sub.id)[0].attempts == 2
     again.close()
 
 
-async def test_an_empty_briefing_is_recorded_but_not_posted(store: Store) -> None:
-    sub = subscribe(store, text="at=08:00 tz=Europe/Paris empty=skip")
+async def test_an_empty_briefing_is_recorded_but_not_posted(db: Database) -> None:
+    sub = subscribe(db, text="at=08:00 tz=Europe/Paris empty=skip")
     publisher = FakePublisher()
-    scheduler = BriefingScheduler(store, {"slack": publisher}, lambda sub, since: None)
+    scheduler = BriefingScheduler(
+        db.subscriptions, db.deliveries, {"slack": publisher}, lambda sub, since: None
+    )
 
     result = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
 
     assert result.outcome is Outcome.EMPTY
     assert publisher.posts == []
-    assert store.deliveries(sub.id)[0].status == SKIPPED
-    assert store.get_subscription(sub.id).last_delivery is None
+    assert db.deliveries.for_subscription(sub.id)[0].status == SKIPPED
+    assert db.subscriptions.get(sub.id).last_delivery is None
 
 
-async def test_the_digest_is_asked_for_what_is_new_since_the_last_briefing(store: Store) -> None:
-    sub = subscribe(store)
+async def test_the_digest_is_asked_for_what_is_new_since_the_last_briefing(db: Database) -> None:
+    sub = subscribe(db)
     seen: list[datetime | None] = []
 
     async def remember(sub: Subscription, since: datetime | None) -> Reply:
         seen.append(since)
         return digest(sub, since)
 
-    scheduler = BriefingScheduler(store, {"slack": FakePublisher()}, remember)
+    scheduler = BriefingScheduler(
+        db.subscriptions, db.deliveries, {"slack": FakePublisher()}, remember
+    )
     await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
     await scheduler.run_slot(sub.id, TUESDAY_0800, now=TUESDAY_0800)
 
     assert seen == [None, MONDAY_0800]
 
 
-async def test_a_bug_in_the_digest_is_recorded_without_blaming_the_channel(store: Store) -> None:
-    sub = subscribe(store)
+async def test_a_bug_in_the_digest_is_recorded_without_blaming_the_channel(db: Database) -> None:
+    sub = subscribe(db)
 
     def broken(sub: Subscription, since: datetime | None) -> Reply:
         raise RuntimeError("boom")
 
-    scheduler = BriefingScheduler(store, {"slack": FakePublisher()}, broken)
+    scheduler = BriefingScheduler(
+        db.subscriptions, db.deliveries, {"slack": FakePublisher()}, broken
+    )
     result = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
 
     assert result.outcome is Outcome.ERROR
-    assert store.get_subscription(sub.id).consecutive_failures == 0
+    assert db.subscriptions.get(sub.id).consecutive_failures == 0
 
 
 # --- the real APScheduler --------------------------------------------------------------
 
 
 async def test_start_registers_one_job_per_active_subscription_in_its_timezone(
-    store: Store,
+    db: Database,
 ) -> None:
-    paris = subscribe(store, "C-paris")
-    new_york = subscribe(store, "C-ny", "at=07:30 days=weekdays tz=America/New_York")
-    paused = subscribe(store, "C-paused")
-    store.pause(paused.id, "trop d'échecs")
-    subscribe(store, "42", platform="discord")  # no Discord publisher in this process
-    scheduler = make_scheduler(store, FakePublisher())
+    paris = subscribe(db, "C-paris")
+    new_york = subscribe(db, "C-ny", "at=07:30 days=weekdays tz=America/New_York")
+    paused = subscribe(db, "C-paused")
+    db.subscriptions.pause(paused.id, "trop d'échecs")
+    subscribe(db, "42", platform="discord")  # no Discord publisher in this process
+    scheduler = make_scheduler(db, FakePublisher())
 
     await scheduler.start(catch_up=False)
     try:
@@ -441,7 +471,7 @@ async def test_start_registers_one_job_per_active_subscription_in_its_timezone(
 
         scheduler.remove(new_york.id)
         assert {job.id for job in scheduler.jobs()} == {job_id(paris.id)}
-        changed = store.save_subscription(
+        changed = db.subscriptions.save(
             paris.channel_ref,
             parse_schedule(parse_options("at=18h tz=Asia/Tokyo")),
             created_by="U1",
@@ -454,10 +484,10 @@ async def test_start_registers_one_job_per_active_subscription_in_its_timezone(
     assert not scheduler.running
 
 
-async def test_a_failure_while_running_schedules_a_one_off_retry_job(store: Store) -> None:
-    sub = subscribe(store, "C-deleted")
+async def test_a_failure_while_running_schedules_a_one_off_retry_job(db: Database) -> None:
+    sub = subscribe(db, "C-deleted")
     later = datetime.now(UTC) + timedelta(days=1)  # keeps the retry in APScheduler's future
-    scheduler = make_scheduler(store, FakePublisher(failing={"C-deleted"}), clock=Clock(later))
+    scheduler = make_scheduler(db, FakePublisher(failing={"C-deleted"}), clock=Clock(later))
     await scheduler.start(catch_up=False)
     try:
         result = await scheduler.run_slot(sub.id, later, now=later)
@@ -468,12 +498,12 @@ async def test_a_failure_while_running_schedules_a_one_off_retry_job(store: Stor
 
 
 async def test_start_catches_up_in_the_background_and_shutdown_waits_for_it(
-    store: Store,
+    db: Database,
 ) -> None:
-    subscribe(store)
+    subscribe(db)
     publisher = FakePublisher()
     clock = Clock(MONDAY_0800 + timedelta(minutes=15))
-    scheduler = make_scheduler(store, publisher, clock=clock)
+    scheduler = make_scheduler(db, publisher, clock=clock)
 
     await scheduler.start()
     await scheduler.shutdown()

@@ -7,16 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.briefings.schedule import (
+from bot.briefings.schedule import ScheduleSpec, describe_moment
+from bot.briefings.schedule_parsing import (
     ScheduleError,
-    ScheduleSpec,
-    complete_timezones,
-    describe_moment,
     parse_days,
     parse_options,
     parse_schedule,
     parse_time,
 )
+from bot.briefings.timezones import complete_timezones
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -19,7 +19,7 @@ from bot.chat.publishing import DeliveryError
 from bot.chat.registry import command
 from bot.chat.replies import Block, Reply, ReplyKind
 from bot.settings import ConfigError
-from bot.storage.store import Store
+from bot.storage.database import Database
 from tests.config import make_config
 from tests.fakes.slack_api import (
     BOT_TOKEN,
@@ -267,11 +267,11 @@ async def test_a_forged_share_value_gets_a_clear_message(slack: SlackHarness) ->
 
 
 def recorded_feedback(slack: SlackHarness) -> list[Any]:
-    store = Store(slack.config.core.effective_database_url)
+    database = Database(slack.config.core.effective_database_url)
     try:
-        return store.list_feedback()
+        return database.feedback.all()
     finally:
-        store.close()
+        database.close()
 
 
 async def test_a_vote_is_recorded_with_its_voter_question_and_cited_passage(
@@ -395,7 +395,6 @@ async def test_an_unknown_command_suggests_the_closest(slack: SlackHarness) -> N
 
 
 async def test_actor_shows_the_actor_card(slack: SlackHarness) -> None:
-    """Needs the lead's actor wiring in Application.load_core()."""
     _, _, key = await slack.command("/actor", "Molly Phee")
     [body] = await slack.responses(key)
     assert "Impossible de répondre" not in texts(body)
@@ -403,7 +402,6 @@ async def test_actor_shows_the_actor_card(slack: SlackHarness) -> None:
 
 
 async def test_actors_lists_the_actors(slack: SlackHarness) -> None:
-    """Needs the lead's actor wiring in Application.load_core()."""
     _, _, key = await slack.command("/actors")
     [body] = await slack.responses(key)
     assert "Impossible de répondre" not in texts(body)
@@ -411,7 +409,6 @@ async def test_actors_lists_the_actors(slack: SlackHarness) -> None:
 
 
 async def test_timeline_shows_dated_events_with_their_sources(slack: SlackHarness) -> None:
-    """Needs the lead's timeline wiring in Application.load_core()."""
     _, _, key = await slack.command("/timeline")
     [body] = await slack.responses(key)
     assert body["blocks"][0]["text"]["text"].startswith("Chronologie")
@@ -419,7 +416,6 @@ async def test_timeline_shows_dated_events_with_their_sources(slack: SlackHarnes
 
 
 async def test_an_unknown_briefing_subcommand_gets_a_private_hint(slack: SlackHarness) -> None:
-    """Needs the lead's briefing wiring in Application.load_core()."""
     _, _, key = await slack.command("/briefing", "subscrib at=08:00")
     [body] = await slack.responses(key)
     assert body["response_type"] == "ephemeral"
@@ -427,7 +423,6 @@ async def test_an_unknown_briefing_subcommand_gets_a_private_hint(slack: SlackHa
 
 
 async def test_a_member_cannot_subscribe_the_channel(slack: SlackHarness) -> None:
-    """Needs the lead's briefing wiring in Application.load_core()."""
     slack.fake.add_user("UBOB")
     _, _, key = await slack.command("/briefing", "subscribe at=08:00 tz=Europe/Paris", user="UBOB")
     [body] = await slack.responses(key)
@@ -438,7 +433,6 @@ async def test_a_member_cannot_subscribe_the_channel(slack: SlackHarness) -> Non
 
 
 async def test_a_workspace_admin_can_subscribe_the_channel(slack: SlackHarness) -> None:
-    """Needs the lead's briefing wiring in Application.load_core()."""
     slack.fake.add_user("UADMIN", admin=True)
     _, _, key = await slack.command(
         "/briefing", "subscribe at=08:00 days=mon-fri tz=Europe/Paris", user="UADMIN"
@@ -448,7 +442,6 @@ async def test_a_workspace_admin_can_subscribe_the_channel(slack: SlackHarness) 
 
 
 async def test_subscribing_in_a_direct_message_is_refused(slack: SlackHarness) -> None:
-    """Needs the lead's briefing wiring in Application.load_core()."""
     _, _, key = await slack.command(
         "/briefing", "subscribe at=08:00", channel="DALICE", channel_name="directmessage"
     )

@@ -1,4 +1,4 @@
-"""Votes on answers: the record and the storage port the ask feature depends on."""
+"""Votes on answers: the record and the storage port the feedback command depends on."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from typing import Protocol
 
 @dataclass(frozen=True, slots=True)
 class FeedbackRecord:
+    """A thumbs up (+1) or down (-1) on an answer and the passage it cited."""
+
     id: int
     platform: str
     user_id: str
@@ -30,6 +32,10 @@ class FeedbackStore(Protocol):
         section: str | None,
         value: int,
         now: datetime | None = None,
-    ) -> FeedbackRecord: ...
+    ) -> FeedbackRecord:
+        """Store one vote; ValueError unless `value` is +1 or -1."""
+        ...
 
-    def all(self) -> list[FeedbackRecord]: ...
+    def all(self) -> list[FeedbackRecord]:
+        """Every vote, oldest first."""
+        ...

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.storage.store import Subscription
+    from bot.briefings.subscription import Subscription
 
 Saved = Callable[["Subscription"], None]
 Removed = Callable[[int], None]

@@ -21,19 +21,15 @@ from datetime import datetime
 from typing import Any
 
 from bot.briefings.changes import SubscriptionChanges
-from bot.briefings.schedule import (
-    ScheduleError,
-    ScheduleSpec,
-    complete_timezones,
-    describe_moment,
-    parse_options,
-    parse_schedule,
-)
+from bot.briefings.ports import DeliveryLog, SubscriptionStore
+from bot.briefings.schedule import describe_moment
+from bot.briefings.schedule_parsing import ScheduleError, parse_options, parse_schedule
+from bot.briefings.subscription import Subscription, utcnow
+from bot.briefings.timezones import complete_timezones
 from bot.chat.context import CommandContext
 from bot.chat.registry import Choice, InputError, Option, command, completer, group
 from bot.chat.replies import Block, Field, Reply, ReplyKind, error, info
 from bot.corpus.text import fold
-from bot.storage.store import Store, Subscription, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +94,15 @@ class BriefingCommands:
 
     def __init__(
         self,
-        store: Store,
+        subscriptions: SubscriptionStore,
+        deliveries: DeliveryLog,
         changes: SubscriptionChanges,
         build_digest_reply: DigestBuilder,
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.store = store
+        self.subscriptions = subscriptions
+        self.deliveries = deliveries
         self.changes = changes
         self.build_digest_reply = build_digest_reply
         self.clock = clock
@@ -128,7 +126,7 @@ class BriefingCommands:
         except ScheduleError as err:
             return _schedule_error(err, options)
         now = self.clock()
-        saved = self.store.save_subscription(
+        saved = self.subscriptions.save(
             ctx.channel,
             spec,
             created_by=ctx.user_id,
@@ -177,7 +175,7 @@ class BriefingCommands:
         in_channel=True,
     )
     async def unsubscribe(self, ctx: CommandContext) -> Reply:
-        gone = self.store.delete_subscription(ctx.channel)
+        gone = self.subscriptions.delete(ctx.channel)
         if gone is None:
             return info("Aucun briefing", "Ce canal n'est abonné à aucun briefing.")
         self.changes.removed(gone.id)
@@ -191,7 +189,7 @@ class BriefingCommands:
     @command("list", "Les briefings programmés sur ce serveur", aliases=("liste", "lister", "ls"))
     async def list(self, ctx: CommandContext) -> Reply:
         """Subscriptions of this workspace, this channel marked."""
-        subs = self.store.list_subscriptions(
+        subs = self.subscriptions.list(
             platform=ctx.channel.platform, workspace=ctx.channel.workspace
         )
         if not subs:
@@ -220,10 +218,10 @@ class BriefingCommands:
     )
     async def now(self, ctx: CommandContext) -> Reply:
         """The briefing, now, as a public reply for the adapter to post in the channel."""
-        sub = self.store.find_subscription(ctx.channel) if ctx.can_subscribe_here else None
+        sub = self.subscriptions.find(ctx.channel) if ctx.can_subscribe_here else None
         reply = await self._digest(sub)
         if sub is not None:
-            self.store.record_manual_delivery(sub.id, now=self.clock())
+            self.deliveries.record_manual(sub.id, now=self.clock())
         return replace(reply, private=False, shareable=False)
 
     @command(
@@ -234,7 +232,7 @@ class BriefingCommands:
     )
     async def preview(self, ctx: CommandContext) -> Reply:
         """The next briefing, privately, with when it will be posted."""
-        sub = self.store.find_subscription(ctx.channel) if ctx.can_subscribe_here else None
+        sub = self.subscriptions.find(ctx.channel) if ctx.can_subscribe_here else None
         reply = await self._digest(sub)
         if sub is None:
             footer = f"Ce canal n'est abonné à aucun briefing. Pour l'abonner : {EXAMPLE}"
@@ -272,11 +270,13 @@ class BriefingCommands:
         return result
 
 
-def list_subscriptions_json(store: Store, now: datetime | None = None) -> list[dict[str, Any]]:
+def list_subscriptions_json(
+    subscriptions: SubscriptionStore, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """Every subscription with its schedule in words and next run: `briefbot subscriptions
     --json`."""
     now = now or utcnow()
-    return [_json(s, now) for s in store.list_subscriptions()]
+    return [_json(s, now) for s in subscriptions.list()]
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -299,35 +299,24 @@ def _format_options(options: Mapping[str, str]) -> str:
     return " ".join(parts)
 
 
-def _spec(sub: Subscription) -> ScheduleSpec | None:
-    try:
-        return sub.spec
-    except ScheduleError:
-        return None
-
-
 def _describe(sub: Subscription) -> str:
-    spec = _spec(sub)
-    return spec.describe() if spec else "horaire illisible"
+    return sub.schedule.describe()
 
 
 def _next_run(sub: Subscription, now: datetime) -> str | None:
-    spec = _spec(sub)
-    if spec is None or sub.paused:
+    if sub.paused:
         return None
-    upcoming = spec.next_fire_time(now)
-    return f"le {describe_moment(upcoming, spec.timezone)}" if upcoming else None
+    upcoming = sub.schedule.next_fire_time(now)
+    return f"le {describe_moment(upcoming, sub.timezone)}" if upcoming else None
 
 
 def _subscription_block(sub: Subscription, now: datetime, here: bool) -> Block:
-    spec = _spec(sub)
     fields = [Field("Contenu", "nouveautés" if sub.mode == "new" else "tout")]
     upcoming = _next_run(sub, now)
     if upcoming:
         fields.append(Field("Prochain envoi", upcoming.removeprefix("le ")))
     if sub.last_delivery:
-        zone = spec.timezone if spec else "UTC"
-        fields.append(Field("Dernier envoi", describe_moment(sub.last_delivery, zone)))
+        fields.append(Field("Dernier envoi", describe_moment(sub.last_delivery, sub.timezone)))
     state = "en pause" if sub.paused else "actif"
     if not sub.paused and sub.consecutive_failures:
         state += f" ({sub.consecutive_failures} échec(s) de publication récents)"
@@ -335,7 +324,7 @@ def _subscription_block(sub: Subscription, now: datetime, here: bool) -> Block:
     if sub.created_by_name or sub.created_by:
         fields.append(Field("Programmé par", sub.created_by_name or sub.created_by))
     return Block(
-        text=spec.describe() if spec else "horaire illisible",
+        text=sub.schedule.describe(),
         heading=f"Canal {sub.channel}" + (" (ce canal)" if here else ""),
         fields=tuple(fields),
         note=sub.paused_reason if sub.paused else None,
@@ -343,10 +332,9 @@ def _subscription_block(sub: Subscription, now: datetime, here: bool) -> Block:
 
 
 def _json(sub: Subscription, now: datetime) -> dict[str, Any]:
-    spec = _spec(sub)
-    upcoming = spec.next_fire_time(now) if spec and not sub.paused else None
+    upcoming = sub.schedule.next_fire_time(now) if not sub.paused else None
     return {
         **sub.to_json(),
-        "schedule": spec.describe() if spec else None,
+        "schedule": sub.schedule.describe(),
         "next_run": upcoming.isoformat() if upcoming else None,
     }

@@ -3,7 +3,7 @@
 APScheduler only says *when*; what happens at a slot lives in `run_slot`, and every
 decision about time takes an explicit `now`, so tests drive it with a controlled clock:
 
-* exactly once: a slot is claimed in the store (INSERT under a unique constraint) before
+* exactly once: a slot is claimed in the delivery log (INSERT under a unique constraint) before
   anything is posted; a second scheduler, a second start or a retry race posts nothing;
 * restart-safe: `start()` schedules every active subscription again and `catch_up()` looks
   at what was missed while the bot was down: the latest missed slot is posted late with a
@@ -22,10 +22,9 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -33,10 +32,12 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from bot.briefings.changes import SubscriptionChanges
-from bot.briefings.schedule import ScheduleError
+from bot.briefings.errors import ScheduleError
+from bot.briefings.ports import DeliveryLog, SubscriptionStore
+from bot.briefings.subscription import FAILED, SCHEDULED, Subscription, utcnow
+from bot.briefings.timezones import zone_or_utc
 from bot.chat.publishing import DeliveryError, Publisher
 from bot.chat.replies import Block, Reply
-from bot.storage.store import FAILED, SCHEDULED, Store, Subscription, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ def backoff(failures: int, base: timedelta, cap: timedelta) -> timedelta:
 
 def late_note(scheduled_for: datetime, now: datetime, timezone: str, reason: Reason) -> str:
     """The note a late briefing carries: "Briefing de 08:00 envoyé avec 12 min de retard…"."""
-    local = scheduled_for.astimezone(_zone(timezone))
+    local = scheduled_for.astimezone(zone_or_utc(timezone))
     delay = _duration(now - scheduled_for)
     text = f"Briefing de {local:%H:%M} envoyé avec {delay} de retard"
     if reason is Reason.CATCH_UP:
@@ -117,7 +118,7 @@ def late_note(scheduled_for: datetime, now: datetime, timezone: str, reason: Rea
 
 
 def skipped_note(scheduled_for: datetime, grace: timedelta, timezone: str) -> str:
-    local = scheduled_for.astimezone(_zone(timezone))
+    local = scheduled_for.astimezone(zone_or_utc(timezone))
     return (
         f"Briefing de {local:%H:%M} (le {local:%d/%m}) non envoyé : le bot était arrêté "
         f"plus de {_duration(grace)} après l'heure prévue."
@@ -138,7 +139,8 @@ class BriefingScheduler:
 
     def __init__(
         self,
-        store: Store,
+        subscriptions: SubscriptionStore,
+        deliveries: DeliveryLog,
         publishers: Mapping[str, Publisher],
         make_digest: DigestMaker,
         changes: SubscriptionChanges | None = None,
@@ -150,7 +152,8 @@ class BriefingScheduler:
         slot_timeout: timedelta = timedelta(minutes=2),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.store = store
+        self.subscriptions = subscriptions
+        self.deliveries = deliveries
         self.publishers = dict(publishers)
         self.make_digest = make_digest
         self.grace = grace
@@ -177,7 +180,7 @@ class BriefingScheduler:
             return
         self._scheduler = AsyncIOScheduler(timezone=UTC, event_loop=asyncio.get_running_loop())
         self._scheduler.start()
-        for sub in self.store.list_subscriptions():
+        for sub in self.subscriptions.list():
             self.add(sub)
         if catch_up:
             self._spawn(self.catch_up())
@@ -252,7 +255,7 @@ class BriefingScheduler:
         """The cron job's body: work out which slot this firing stands for (APScheduler does
         not say) and run it as its own task, so `shutdown` can wait for it."""
         now = self.clock()
-        sub = self.store.get_subscription(subscription_id)
+        sub = self.subscriptions.get(subscription_id)
         if sub is None:
             self.remove(subscription_id)
             return None
@@ -293,7 +296,7 @@ class BriefingScheduler:
         """Deal with every slot missed while the bot was down, all channels concurrently."""
         now = now or self.clock()
         subs = [
-            s for s in self.store.list_subscriptions()
+            s for s in self.subscriptions.list()
             if not s.paused and s.platform in self.publishers
         ]  # fmt: skip
         results = await asyncio.gather(
@@ -313,7 +316,7 @@ class BriefingScheduler:
         except ScheduleError as err:
             log.error("subscription %s has an unusable schedule: %s", sub.id, err)
             return None
-        latest = self.store.latest_delivery(sub.id)
+        latest = self.deliveries.latest(sub.id)
         anchor = max(sub.updated_at, latest.scheduled_for) if latest else sub.updated_at
         missed = latest_fire_time(trigger, anchor, now)
         if missed is not None:
@@ -341,21 +344,21 @@ class BriefingScheduler:
     ) -> SlotResult:
         """Claim, build, publish, record. Never raises: every outcome is recorded."""
         now = now or self.clock()
-        sub = self.store.get_subscription(subscription_id)
+        sub = self.subscriptions.get(subscription_id)
         publisher = self.publishers.get(sub.platform) if sub else None
         if sub is None or sub.paused or publisher is None:
             return SlotResult(subscription_id, scheduled_for, Outcome.INACTIVE)
 
         if reason is not Reason.RETRY and now - scheduled_for > self.grace:
-            note = skipped_note(scheduled_for, self.grace, sub.timezone)
-            recorded = self.store.record_skipped(sub.id, scheduled_for, note, now=now)
+            skipped = skipped_note(scheduled_for, self.grace, sub.timezone)
+            recorded = self.deliveries.record_skipped(sub.id, scheduled_for, skipped, now=now)
             outcome = Outcome.SKIPPED if recorded else Outcome.DUPLICATE
-            return SlotResult(sub.id, scheduled_for, outcome, note=note)
+            return SlotResult(sub.id, scheduled_for, outcome, note=skipped)
 
         if reason is Reason.RETRY:
-            delivery = self.store.reclaim_failed(sub.id, scheduled_for, now=now)
+            delivery = self.deliveries.reclaim_failed(sub.id, scheduled_for, now=now)
         else:
-            delivery = self.store.claim_delivery(sub.id, scheduled_for, now=now)
+            delivery = self.deliveries.claim(sub.id, scheduled_for, now=now)
         if delivery is None:
             return SlotResult(sub.id, scheduled_for, Outcome.DUPLICATE)
 
@@ -368,10 +371,10 @@ class BriefingScheduler:
         except Exception as err:  # our own bug: record it, do not blame the channel
             log.exception("building the briefing of subscription %s failed", sub.id)
             text = f"erreur interne ({type(err).__name__})"
-            self.store.mark_failed(delivery.id, text, now=now, count_failure=False)
+            self.deliveries.mark_failed(delivery.id, text, now=now, count_failure=False)
             return SlotResult(sub.id, scheduled_for, Outcome.ERROR, error=text)
         if reply is None:
-            self.store.mark_skipped(delivery.id, "rien de nouveau", now=now)
+            self.deliveries.mark_skipped(delivery.id, "rien de nouveau", now=now)
             return SlotResult(sub.id, scheduled_for, Outcome.EMPTY)
         if note:
             reply = replace(reply, blocks=(Block(text=note), *reply.blocks))
@@ -385,7 +388,7 @@ class BriefingScheduler:
             log.exception("publishing to %s failed unexpectedly", sub.channel_ref)
             error = f"erreur inattendue ({type(err).__name__})"
             return await self._failed(sub, publisher, delivery.id, scheduled_for, error, now)
-        self.store.mark_sent(delivery.id, now=now, note=note)
+        self.deliveries.mark_sent(delivery.id, now=now, note=note)
         log.info("briefing for %s (slot %s) posted", sub.channel_ref, scheduled_for.isoformat())
         return SlotResult(sub.id, scheduled_for, Outcome.SENT, note=note)
 
@@ -398,11 +401,11 @@ class BriefingScheduler:
         error: str,
         now: datetime,
     ) -> SlotResult:
-        failures = self.store.mark_failed(delivery_id, error, now=now)
+        failures = self.deliveries.mark_failed(delivery_id, error, now=now)
         log.warning("briefing for %s failed (%d in a row): %s", sub.channel_ref, failures, error)
         if failures >= self.max_failures:
             message = pause_message(failures, error)
-            self.store.pause(sub.id, message)
+            self.subscriptions.pause(sub.id, message)
             self.remove(sub.id)
             try:
                 await self._with_timeout(publisher.notify_paused(sub.channel_ref, message))
@@ -421,13 +424,6 @@ class BriefingScheduler:
 
 def job_id(subscription_id: int) -> str:
     return f"briefing:{subscription_id}"
-
-
-def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError):
-        return UTC
 
 
 def _duration(delta: timedelta) -> str:

@@ -9,10 +9,11 @@ from collections.abc import Callable, Sequence
 
 from bot.chat.replies import Reply
 from bot.corpus.model import Article
-from bot.storage.store import Store, Subscription, utcnow
 from bot.timeline.events import TimelineEvent
 
 from .digest import Digest, build_digest, digest_reply, select_new
+from .ports import FirstSeenStore
+from .subscription import Subscription, utcnow
 
 
 class DigestService:
@@ -25,7 +26,7 @@ class DigestService:
         articles: Callable[[], Sequence[Article]],
         events: Callable[[], Sequence[TimelineEvent]],
         actors_in: Callable[[str], list[str]],
-        first_seen: Store | None,
+        first_seen: FirstSeenStore | None,
         *,
         clock: Callable[[], dt.datetime] = utcnow,
     ) -> None:
@@ -38,7 +39,7 @@ class DigestService:
     def digest(self, since: dt.datetime | None, mode: str = "new") -> Digest:
         articles = list(self.articles())
         if mode != "full" and since is not None:
-            seen = self.first_seen.first_seen(articles) if self.first_seen else {}
+            seen = self.first_seen.record(articles) if self.first_seen else {}
             articles = select_new(articles, since, seen)
         chosen = {a.id for a in articles}
         events = [e for e in self.events() if e.article in chosen]

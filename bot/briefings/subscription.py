@@ -1,0 +1,120 @@
+"""The records of the briefing feature: a channel's subscription and its deliveries.
+
+Frozen and detached from any database session, so they cross from the storage to the
+scheduler and the command layer unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.briefings.schedule import ScheduleSpec
+from bot.chat.context import ChannelRef
+
+# Delivery statuses. `claimed` is written before posting: a row left `claimed` by a crash
+# is never posted again (at most once beats twice).
+CLAIMED, SENT, FAILED, SKIPPED = "claimed", "sent", "failed", "skipped"
+SCHEDULED, MANUAL = "scheduled", "manual"  # delivery kinds: a cron slot or `/briefing now`
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A channel's briefing subscription, its schedule already read."""
+
+    id: int
+    platform: str
+    workspace: str
+    channel: str
+    schedule: ScheduleSpec
+    created_by: str
+    created_by_name: str
+    created_at: datetime
+    # When the current schedule took effect: slots before it were never owed.
+    updated_at: datetime
+    last_delivery: datetime | None
+    consecutive_failures: int
+    paused: bool
+    paused_reason: str | None
+
+    @property
+    def channel_ref(self) -> ChannelRef:
+        return ChannelRef(self.platform, self.workspace, self.channel)
+
+    @property
+    def spec(self) -> ScheduleSpec:
+        return self.schedule
+
+    @property
+    def times(self) -> str:
+        """Stored form of the times of day ("08:00,18:30"); empty for a cron schedule."""
+        return "" if self.schedule.cron else self.schedule.times_text
+
+    @property
+    def days(self) -> str:
+        """Stored form of the days ("*", "mon,wed"); "*" for a cron schedule."""
+        return "*" if self.schedule.cron else self.schedule.days_text
+
+    @property
+    def cron(self) -> str | None:
+        return self.schedule.cron
+
+    @property
+    def timezone(self) -> str:
+        return self.schedule.timezone
+
+    @property
+    def mode(self) -> str:
+        return self.schedule.mode
+
+    @property
+    def empty(self) -> str:
+        return self.schedule.empty
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "platform": self.platform,
+            "workspace": self.workspace,
+            "channel": self.channel,
+            "times": self.times.split(",") if self.times else [],
+            "days": self.days,
+            "cron": self.cron,
+            "timezone": self.timezone,
+            "mode": self.mode,
+            "empty": self.empty,
+            "created_by": self.created_by,
+            "created_by_name": self.created_by_name,
+            "created_at": self.created_at.isoformat(),
+            "last_delivery": self.last_delivery.isoformat() if self.last_delivery else None,
+            "consecutive_failures": self.consecutive_failures,
+            "paused": self.paused,
+            "paused_reason": self.paused_reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    subscription: Subscription
+    replaced: Subscription | None  # the previous subscription of that channel, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One slot of one subscription: claimed, then sent, failed or skipped."""
+
+    id: int
+    subscription_id: int
+    scheduled_for: datetime
+    kind: str
+    status: str
+    attempts: int
+    error: str | None
+    note: str | None
+    created_at: datetime
+    sent_at: datetime | None

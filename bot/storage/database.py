@@ -1,0 +1,39 @@
+"""The bot's database, opened and migrated, with one repository per kind of record.
+
+It lives apart from `engine.py` because the repositories import the engine's helpers.
+"""
+
+from __future__ import annotations
+
+from bot.storage.deliveries import SqlDeliveries
+from bot.storage.engine import Transactions, make_engine, safe_url
+from bot.storage.feedback import SqlFeedback
+from bot.storage.first_seen import SqlFirstSeen
+from bot.storage.schema import migrate
+from bot.storage.subscriptions import SqlSubscriptions
+
+
+class Database:
+    """Opens `url` (SQLite by path or PostgreSQL), brings its schema up to date, and
+    serves the briefing and feedback ports. Raises StorageError if the schema cannot be
+    brought up to date (a newer briefbot's database, say)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        try:
+            migrate(self.engine)
+        except BaseException:
+            self.engine.dispose()
+            raise
+        transactions = Transactions(self.engine)
+        self.subscriptions = SqlSubscriptions(transactions)
+        self.deliveries = SqlDeliveries(transactions)
+        self.first_seen = SqlFirstSeen(transactions)
+        self.feedback = SqlFeedback(transactions)
+
+    def __repr__(self) -> str:
+        return f"Database({safe_url(self.engine)!r})"
+
+    def close(self) -> None:
+        self.engine.dispose()
