@@ -366,11 +366,10 @@ class DiscordAdapter(Adapter):
         reference = message.to_reference(fail_if_not_exists=False)
         try:
             for i, rendered in enumerate(messages):
-                await message.channel.send(
-                    reference=reference if i == 0 else None,
-                    mention_author=False,
-                    **_send_kwargs(rendered),
-                )
+                kwargs = _send_kwargs(rendered)
+                if i == 0:
+                    kwargs["reference"] = reference
+                await message.channel.send(mention_author=False, **kwargs)
         except discord.HTTPException as exc:
             log.warning("could not answer a mention (HTTP %s)", exc.status)
 
@@ -383,7 +382,7 @@ class DiscordAdapter(Adapter):
         async def is_admin() -> bool:
             if is_direct or not isinstance(message.author, discord.Member):
                 return False
-            permissions = channel.permissions_for(message.author)  # type: ignore[union-attr]
+            permissions = channel.permissions_for(message.author)
             return permissions.manage_channels or permissions.administrator
 
         return _context(guild_id, channel.id, channel_type, message.author, is_admin)

@@ -383,8 +383,9 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
         fields = _fields(block)
         # A block with a heading and fields (a digest's article) is an embed of its own,
         # titled by its heading, unless the reply's first embed is still empty.
-        own_embed = bool(fields and block.heading) and not packer.bare
-        title = clip(escape(" ".join(block.heading.split())), TITLE_LIMIT) if own_embed else None
+        heading = block.heading or ""
+        own_embed = bool(fields and heading) and not packer.bare
+        title = clip(escape(" ".join(heading.split())), TITLE_LIMIT) if own_embed else None
         pieces = _block_pieces(
             block, citation_inline=block is not footer_citation, with_heading=not own_embed
         )

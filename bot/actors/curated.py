@@ -191,7 +191,7 @@ class _Reader:
 
     def link(self, node: Node | None) -> str | None:
         value = self.text(node, "link", 2_000)
-        if value is None:
+        if value is None or node is None:
             return None
         if not value.startswith(("http://", "https://")) or " " in value:
             self.problem(f"link {value!r} is not an http(s) URL; ignored", node)

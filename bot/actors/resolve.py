@@ -274,10 +274,10 @@ def _add_surnames(actors: Sequence[ActorSpec]) -> None:
     for i, spec in enumerate(actors):
         if spec.curated or spec.kind is not ActorKind.PERSON:
             continue
-        toks = key(spec.name).split()
-        if len(toks) < 2:
+        names = key(spec.name).split()
+        if len(names) < 2:
             continue
-        last = toks[-1]
+        last = names[-1]
         if (
             len(last) >= 3
             and last not in FRENCH_STOP_WORDS

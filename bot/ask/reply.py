@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.ask.answerer import Answer
-from bot.chat.replies import Block, Reply, ReplyKind
+from bot.chat.replies import Block, Citation, Reply, ReplyKind
 from bot.chat.serial import to_json
 
 TITLE_MAX_CHARS = 200
@@ -40,7 +40,7 @@ def answer_reply(answer: Answer) -> Reply:
     )
 
 
-def _see_also(c) -> str:
+def _see_also(c: Citation) -> str:
     label = c.title if c.section == c.title else f"{c.section} — {c.title}"
     return f"{label} <{c.url}>" if c.url else label
 

@@ -187,7 +187,7 @@ class BriefingCommands:
         )
 
     @command("list", "Les briefings programmés sur ce serveur", aliases=("liste", "lister", "ls"))
-    async def list(self, ctx: CommandContext) -> Reply:
+    async def list_all(self, ctx: CommandContext) -> Reply:
         """Subscriptions of this workspace, this channel marked."""
         subs = self.subscriptions.list(
             platform=ctx.channel.platform, workspace=ctx.channel.workspace

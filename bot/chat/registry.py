@@ -18,7 +18,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from rapidfuzz import fuzz, process
 
@@ -241,11 +241,12 @@ class Registry:
             for _, member in inspect.getmembers(handler, callable):
                 spec = getattr(member, _COMMAND_ATTR, None)
                 if isinstance(spec, CommandSpec):
-                    bound = Command(spec, member, group_spec, _limits(spec, handler))
-                    ordered.append((position, _line(member), bound))
+                    run = cast(Handler, member)
+                    bound = Command(spec, run, group_spec, _limits(spec, handler))
+                    ordered.append((position, _line(run), bound))
                 source = getattr(member, _COMPLETER_ATTR, None)
                 if isinstance(source, str):
-                    completers[source] = member
+                    completers[source] = cast(Completer, member)
         ordered.sort(key=lambda item: item[:2])
         commands = [c for _, _, c in ordered]
         commands.append(Command(HELP_SPEC, self._help))

@@ -58,13 +58,13 @@ class Derivation(Generic[T]):
     def of(self, snapshot: Snapshot) -> T:
         derived = snapshot._derived
         if self.name in derived:
-            return derived[self.name]  # type: ignore[no-any-return]
+            return derived[self.name]
         with snapshot._guard:
             lock = snapshot._locks.setdefault(self.name, threading.Lock())
         with lock:
             if self.name not in derived:
                 derived[self.name] = self.make(snapshot)
-            return derived[self.name]  # type: ignore[no-any-return]
+            return derived[self.name]
 
 
 def fingerprint(folder: Path) -> Fingerprint:

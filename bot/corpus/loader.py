@@ -222,7 +222,8 @@ def _parse_body(
             if heading and len(heading.group(1)) == 1 and title is None:
                 title = _strip_markup(heading.group(2))
                 continue
-            name = _strip_markup(heading.group(2) if heading else subhead.group(1))
+            marked = heading.group(2) if heading else subhead.group(1) if subhead else ""
+            name = _strip_markup(marked)
             level = len(heading.group(1)) if heading else 2
             del path_stack[max(0, level - 2) :]
             path_stack.append(name)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -370,11 +370,19 @@ def _range_years(
 ) -> tuple[int, int] | None:
     """Years of a range's two ends: the end's as written or resolved, the start's as
     written or the same year (the year before when the range crosses New Year)."""
-    y2 = int(g["y2"]) if g.get("y2") else _year_for(m2, ref, None)
+    y2 = int(_group(g, "y2")) if g.get("y2") else _year_for(m2, ref, None)
     if y2 is None:
         return None
-    y1 = int(g["y1"]) if g.get("y1") else (y2 if m1 <= m2 else y2 - 1)
+    y1 = int(_group(g, "y1")) if g.get("y1") else (y2 if m1 <= m2 else y2 - 1)
     return y1, y2
+
+
+def _group(groups: Mapping[str, str | None], name: str) -> str:
+    """A group the matched pattern always captures for this kind of date."""
+    value = groups.get(name)
+    if value is None:
+        raise LookupError(f"date pattern group {name!r} did not match")
+    return value
 
 
 def _safe_date(year: int, month: int, day: int) -> dt.date | None:
@@ -394,19 +402,18 @@ def _resolve(
     g = cand.groups
     kind = cand.kind
     if kind == "numeric":
-        year = int(g["y"] or g["y2"] or 0)
-        month = int(g["mo"] or g["mo2"] or 0)
-        day = int(g["d"] or g["d2"] or 0)
-        date = _safe_date(year, month, day)
+        date = _safe_date(
+            int(g["y"] or g["y2"] or 0), int(g["mo"] or g["mo2"] or 0), int(g["d"] or g["d2"] or 0)
+        )
         return _Resolved(date, "day") if date else None
     if kind == "day":
         month = _month_of(g["m"])
         if month is None:
             return None
-        year = int(g["y"]) if g.get("y") else _year_for(month, ref, g.get("rel"))
+        year = int(_group(g, "y")) if g.get("y") else _year_for(month, ref, g.get("rel"))
         if year is None:
             return None
-        date = _safe_date(year, month, _day_of(g["d"]))
+        date = _safe_date(year, month, _day_of(_group(g, "d")))
         return _Resolved(date, "day", relative=not g.get("y")) if date else None
     if kind == "day_range":
         m2 = _month_of(g["m2"])
@@ -417,8 +424,8 @@ def _resolve(
         if years is None:
             return None
         y1, y2 = years
-        start = _safe_date(y1, m1, _day_of(g["d1"]))
-        end = _safe_date(y2, m2, _day_of(g["d2"]))
+        start = _safe_date(y1, m1, _day_of(_group(g, "d1")))
+        end = _safe_date(y2, m2, _day_of(_group(g, "d2")))
         if not start or not end or end < start:
             return None
         return _Resolved(start, "day", end=end, relative=not g.get("y2"))
@@ -435,18 +442,18 @@ def _resolve(
         month = _month_of(g["m"])
         if month is None:
             return None
-        year = int(g["y"]) if g.get("y") else _year_for(month, ref, g.get("rel"))
+        year = int(_group(g, "y")) if g.get("y") else _year_for(month, ref, g.get("rel"))
         if year is None:
             return None
         return _Resolved(
             dt.date(year, month, 1), "month", relative=not g.get("y"), part=_part_of(g.get("part"))
         )
     if kind == "year":
-        return _Resolved(dt.date(int(g["y"]), 1, 1), "year", part=_part_of(g.get("part")))
+        return _Resolved(dt.date(int(_group(g, "y")), 1, 1), "year", part=_part_of(g.get("part")))
     if kind == "weekday":
         return _resolve_weekday(cand, sentence, article_ref, anchors)
     if kind == "yesterday":
-        back = 2 if fold(g["rel"]).startswith("avant") else 1
+        back = 2 if fold(_group(g, "rel")).startswith("avant") else 1
         return _from_article(article_ref, -back)
     if kind == "relative_period":
         return _resolve_period(g, article_ref)
@@ -467,7 +474,7 @@ def _from_article(ref: _Reference | None, days: int) -> _Resolved | None:
 def _resolve_weekday(
     cand: _Candidate, sentence: str, ref: _Reference | None, anchors: list[dt.date]
 ) -> _Resolved | None:
-    weekday = _WEEKDAY_NUMBER[fold(cand.groups["w"])]
+    weekday = _WEEKDAY_NUMBER[fold(_group(cand.groups, "w"))]
     rel = fold(cand.groups.get("rel") or "")
     cue = None
     for match in _cue().finditer(sentence[: cand.start]):
