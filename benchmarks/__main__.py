@@ -28,9 +28,9 @@ from benchmarks.retrieval import (
     piaf_task,
     synthetic_scale,
 )
+from bot.actors.curated import curated_aliases
 from bot.ask.answerer import Answerer
 from bot.ask.index import SearchIndex
-from bot.corpus.library import curated_aliases
 from bot.corpus.loader import load_corpus
 from bot.corpus.model import Article
 

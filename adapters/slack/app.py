@@ -1,4 +1,4 @@
-"""The Slack adapter: a slack-bolt `AsyncApp` in front of the shared command layer.
+"""The Slack adapter: a slack-bolt `AsyncApp` in front of the command registry.
 
 Socket Mode when `SLACK_APP_TOKEN` is set (no public URL needed), otherwise HTTP mode on
 `BRIEFBOT_SLACK_PORT` (`POST /slack/events`, signed with `SLACK_SIGNING_SECRET`, and

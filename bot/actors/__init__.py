@@ -1,6 +1,6 @@
 """The actor directory: who the articles name, where, and alongside whom.
 
-Public API (the CLI and the command layer use only these):
+Public API (the CLI and the commands use only these):
 
 - `build_directory(articles, curated_path, cache_dir) -> DirectoryBuild(directory, problems)`
 - `check_actors_file(path) -> list[Problem]`

@@ -1,6 +1,6 @@
 """A briefing schedule once it is valid: its trigger, its next fire time, its description.
 
-Pure (no storage, no clock of its own), so the command layer, the storage and the
+Pure (no storage, no clock of its own), so the commands, the storage and the
 scheduler agree on one meaning of a schedule. Reading what an admin types is
 `schedule_parsing`'s job; reading a stored schedule is `ScheduleSpec.from_stored`, which
 trusts the canonical columns the storage wrote and never re-runs the user-input parser.

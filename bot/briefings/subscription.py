@@ -1,7 +1,7 @@
 """The records of the briefing feature: a channel's subscription and its deliveries.
 
 Frozen and detached from any database session, so they cross from the storage to the
-scheduler and the command layer unchanged.
+scheduler and the commands unchanged.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `running_discord()` starts the fake, points discord.py's HTTP at it
 (`discord.http.Route.BASE`), loads the application core (`Application.load()`: the
-same `Commands` that `briefbot run` serves) and logs the adapter's client in over REST.
+same registry that `briefbot run` serves) and logs the adapter's client in over REST.
 Events are then fed through the client's own gateway parsers (`parse_interaction_create`,
 `parse_message_create`), so discord.py's `CommandTree`, views and event dispatch handle
 them exactly as they would from the gateway; no websocket is needed.

@@ -1,7 +1,7 @@
 """The bot's Slack adapter running against the fake Slack, as tests and the benchmark use it.
 
 `running_slack()` starts the fake, the application core (`Application.load()`, the
-same `Commands` that `briefbot run` serves) and the adapter pointed at the fake through
+same registry that `briefbot run` serves) and the adapter pointed at the fake through
 `SLACK_API_URL`; the harness then sends what Slack would send, over real sockets.
 """
 
