@@ -54,6 +54,7 @@ class PrometheusTelemetry:
         self._clock = clock
         self._lock = threading.Lock()
         self._last_rescan = clock()
+        self._connection: dict[str, bool] = {}
         r = self.registry
         self._questions = Counter(
             "briefbot_questions",
@@ -158,7 +159,15 @@ class PrometheusTelemetry:
             self._last_rescan = now
 
     def adapter_connected(self, platform: str, connected: bool) -> None:
+        with self._lock:
+            self._connection[platform] = connected
         self._connected.labels(platform=platform).set(1 if connected else 0)
+
+    def is_connected(self, platform: str) -> bool:
+        """The last reported state (False before any report): a `/ready` probe for the
+        platform can read it, so readiness and the gauge never disagree."""
+        with self._lock:
+            return self._connection.get(platform, False)
 
     # -- export ------------------------------------------------------------------------
 

@@ -104,6 +104,14 @@ def test_adapter_connection_state_follows_the_last_report() -> None:
     assert _value(t, "briefbot_adapter_connected", platform="slack") == 0
 
 
+def test_connection_state_is_readable_for_a_readiness_probe() -> None:
+    t = PrometheusTelemetry(["discord"])
+    assert t.is_connected("discord") is False
+    t.adapter_connected("discord", True)
+    assert t.is_connected("discord") is True
+    assert t.is_connected("slack") is False
+
+
 def test_configured_platforms_and_every_outcome_exist_at_zero_before_any_event() -> None:
     t = PrometheusTelemetry(["slack", "discord"])
     for platform in ("slack", "discord"):
