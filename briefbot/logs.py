@@ -209,11 +209,11 @@ def _level(level: int | str) -> int:
     return value
 
 
-def secret_values(settings: object) -> tuple[str, ...]:
-    """Every `SecretStr` value of a settings object, and the password of any URL setting:
+def secret_values(*models: object) -> tuple[str, ...]:
+    """Every `SecretStr` value of the settings models, and the password of any URL setting:
     what `setup_logging(secrets=...)` should redact."""
     values: list[str] = []
-    for value in vars(settings).values():
+    for value in (v for model in models for v in vars(model).values()):
         if isinstance(value, SecretStr):
             values.append(value.get_secret_value())
         elif isinstance(value, str) and "://" in value:

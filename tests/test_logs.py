@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.settings import Settings
 from briefbot.logs import (
     NOISY_LOGGERS,
     REDACTED,
@@ -20,6 +19,7 @@ from briefbot.logs import (
     secret_values,
     setup_logging,
 )
+from tests.config import make_config
 
 SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 SLACK_APP = "xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef"
@@ -255,11 +255,12 @@ def test_secret_values_collects_secret_settings_and_url_passwords() -> None:
 
 
 def test_secret_values_reads_the_real_settings(tmp_path: Path) -> None:
-    settings = Settings(
-        _env_file=None,
+    config = make_config(
         data_dir=tmp_path,
+        database_url="postgresql+psycopg://bot:hunter2hunter2@db.example/briefbot",
         slack_bot_token=SLACK_BOT,
         slack_signing_secret="0123456789abcdef0123456789abcdef",
         discord_token=DISCORD,
     )
-    assert set(secret_values(settings)) == {SLACK_BOT, DISCORD, "0123456789abcdef0123456789abcdef"}
+    secrets = set(secret_values(config.core, config.slack, config.discord))
+    assert secrets == {SLACK_BOT, DISCORD, "0123456789abcdef0123456789abcdef", "hunter2hunter2"}
