@@ -29,6 +29,7 @@ from bot.briefings.timezones import complete_timezones
 from bot.chat.context import CommandContext
 from bot.chat.registry import Choice, InputError, Option, command, completer, group
 from bot.chat.replies import Block, Field, Reply, ReplyKind, error, info
+from bot.chat.serial import to_json
 from bot.corpus.text import fold
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,7 @@ class BriefingCommands:
             ReplyKind.SUCCESS,
             title,
             tuple(blocks),
-            data={"subscription": saved.subscription.to_json(), "replaced": bool(saved.replaced)},
+            data={"subscription": to_json(saved.subscription), "replaced": bool(saved.replaced)},
         )
 
     @command(
@@ -183,7 +184,7 @@ class BriefingCommands:
             ReplyKind.SUCCESS,
             "Briefings arrêtés",
             (Block(f"Ce canal ne recevra plus de briefing ({_describe(gone)})."),),
-            data={"subscription": gone.to_json()},
+            data={"subscription": to_json(gone)},
         )
 
     @command("list", "Les briefings programmés sur ce serveur", aliases=("liste", "lister", "ls"))
@@ -334,7 +335,7 @@ def _subscription_block(sub: Subscription, now: datetime, here: bool) -> Block:
 def _json(sub: Subscription, now: datetime) -> dict[str, Any]:
     upcoming = sub.schedule.next_fire_time(now) if not sub.paused else None
     return {
-        **sub.to_json(),
+        **to_json(sub),
         "schedule": sub.schedule.describe(),
         "next_run": upcoming.isoformat() if upcoming else None,
     }

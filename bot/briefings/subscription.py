@@ -6,9 +6,10 @@ scheduler and the commands unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import ClassVar
 
 from bot.briefings.schedule import ScheduleSpec
 from bot.chat.context import ChannelRef
@@ -27,11 +28,20 @@ def utcnow() -> datetime:
 class Subscription:
     """A channel's briefing subscription, its schedule already read."""
 
+    json_properties: ClassVar[Mapping[str, str]] = {
+        "times": "times_of_day",
+        "days": "days",
+        "cron": "cron",
+        "timezone": "timezone",
+        "mode": "mode",
+        "empty": "empty",
+    }
+
     id: int
     platform: str
     workspace: str
     channel: str
-    schedule: ScheduleSpec
+    schedule: ScheduleSpec = field(metadata={"json": False})
     created_by: str
     created_by_name: str
     created_at: datetime
@@ -76,26 +86,9 @@ class Subscription:
     def empty(self) -> str:
         return self.schedule.empty
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "platform": self.platform,
-            "workspace": self.workspace,
-            "channel": self.channel,
-            "times": self.times.split(",") if self.times else [],
-            "days": self.days,
-            "cron": self.cron,
-            "timezone": self.timezone,
-            "mode": self.mode,
-            "empty": self.empty,
-            "created_by": self.created_by,
-            "created_by_name": self.created_by_name,
-            "created_at": self.created_at.isoformat(),
-            "last_delivery": self.last_delivery.isoformat() if self.last_delivery else None,
-            "consecutive_failures": self.consecutive_failures,
-            "paused": self.paused,
-            "paused_reason": self.paused_reason,
-        }
+    @property
+    def times_of_day(self) -> list[str]:
+        return self.times.split(",") if self.times else []
 
 
 @dataclass(frozen=True, slots=True)

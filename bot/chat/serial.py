@@ -2,8 +2,9 @@
 
 Dataclasses become dicts field by field (the traversal `dataclasses.asdict` does), plus
 the properties a class names in `json_properties` (derived values that belong in the
-output, such as an event's article); a field whose metadata says `json=False` stays out.
-Enums give their value, dates and datetimes ISO 8601, tuples and sets lists.
+output, such as an event's article; a mapping names them under other keys); a field
+whose metadata says `json=False` stays out. Enums give their value, dates and datetimes
+ISO 8601, tuples and sets lists.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ def to_json(value: Any) -> Any:
             for f in dataclasses.fields(value)
             if f.metadata.get("json", True)
         }
-        for name in getattr(type(value), "json_properties", ()):
-            out[name] = to_json(getattr(value, name))
+        extra = getattr(type(value), "json_properties", ())
+        renamed = extra.items() if isinstance(extra, Mapping) else ((n, n) for n in extra)
+        for key, attribute in renamed:
+            out[key] = to_json(getattr(value, attribute))
         return out
     if isinstance(value, Enum):
         return to_json(value.value)
