@@ -6,11 +6,13 @@ import io
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot import __version__
+from bot.storage.database import Database
 from briefbot.cli import main
 from tests.conftest import ROOT, SEEDS
 
@@ -265,3 +267,50 @@ def test_check_reports_a_broken_actors_file_with_its_line(
     monkeypatch.setenv("BRIEFBOT_CONFIG_DIR", str(config))
     code, out, _ = run(["check"], capsys)
     assert code == 1 and "actors.yaml:5" in out and "wizard" in out
+
+
+VOTED_AT = datetime(2024, 1, 8, 7, 30, tzinfo=UTC)
+
+
+def record_vote(tmp_path: Path) -> None:
+    """One 👍 in the SQLite database of the data directory the CLI uses in tests."""
+    database = Database(f"sqlite:///{tmp_path / 'data' / 'briefbot.db'}")
+    try:
+        database.feedback.record(
+            platform="slack",
+            user_id="U-voter",
+            question="Qui est Molly Phee ?",
+            article="000_ab94e0541aefd417",
+            section="DES CONDITIONS STRICTES",
+            value=1,
+            now=VOTED_AT,
+        )
+    finally:
+        database.close()
+
+
+def test_feedback_prints_a_recorded_vote(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    record_vote(tmp_path)
+    code, out, err = run(["feedback"], capsys)
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == "1 avis : 1 👍, 0 👎"
+    assert "slack:U-voter « Qui est Molly Phee ? »" in out
+    assert "000_ab94e0541aefd417 / DES CONDITIONS STRICTES" in out
+    assert "2024-01-08 07:30" in out
+
+
+def test_feedback_json_lists_a_recorded_vote_with_an_iso_date(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    record_vote(tmp_path)
+    code, out, err = run(["feedback", "--json"], capsys)
+    assert (code, err) == (0, "")
+    [vote] = json.loads(out)
+    assert (vote["question"], vote["article"], vote["value"]) == (
+        "Qui est Molly Phee ?",
+        "000_ab94e0541aefd417",
+        1,
+    )
+    assert datetime.fromisoformat(vote["created_at"]) == VOTED_AT
