@@ -396,11 +396,6 @@ async def test_run_never_raises_for_an_unknown_command_name() -> None:
     assert reply.title == "Commande inconnue"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Registry._run_read calls a command's text parser outside the guard and only "
-    "catches InputError: a parser bug escapes dispatch/run_text to the adapter.",
-)
 async def test_a_text_parser_that_raises_gets_the_internal_error_reply() -> None:
     def parse(text: str) -> dict[str, str]:
         raise KeyError(text)
@@ -414,11 +409,6 @@ async def test_a_text_parser_that_raises_gets_the_internal_error_reply() -> None
     assert reply.blocks[0].text == INTERNAL_ERROR
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Registry.find folds what is typed but not the declared aliases, so an alias "
-    "declared with an accent or a capital (« aperçu ») can never be reached.",
-)
 async def test_an_alias_declared_with_an_accent_resolves_as_typed() -> None:
     class Accented:
         @command("preview", "Aperçu", aliases=("aperçu",))

@@ -252,11 +252,11 @@ class Registry:
         commands.append(Command(HELP_SPEC, self._help))
         self.commands: tuple[Command, ...] = tuple(commands)
         self.completers = completers
-        self._by_path = {c.path: c for c in self.commands}
+        self._by_path = {fold(c.path): c for c in self.commands}
         for c in self.commands:
             for alias in c.spec.aliases:
                 prefix = f"{c.group.name} " if c.group else ""
-                self._by_path.setdefault(prefix + alias, c)
+                self._by_path.setdefault(fold(prefix + alias), c)
         _check(self.commands, completers)
 
     # -- what platforms declare -----------------------------------------------------------
@@ -337,11 +337,16 @@ class Registry:
         return await self._run_read(ctx, default, text)
 
     async def _run_read(self, ctx: CommandContext, cmd: Command, text: str) -> Reply:
-        try:
-            args = cmd.read_text(text)
-        except InputError as err:
-            return err.reply()
-        return await self.run(ctx, cmd, args)
+        """Read the options from text, then run: the reading is guarded like the run."""
+
+        async def read_and_run() -> Reply:
+            try:
+                args = cmd.read_text(text)
+            except InputError as err:
+                return err.reply()
+            return await self._run(ctx, cmd, args)
+
+        return await self.guard.run(cmd.path, read_and_run)
 
     async def _run_group(self, ctx: CommandContext, name: str, text: str) -> Reply:
         word, _, rest = text.strip().partition(" ")
