@@ -347,7 +347,7 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace, config: Config) -> int:
-    from bot.timeline.events import timeline_reply
+    from bot.timeline.reply import timeline_reply
 
     library, derived = open_library(config.core)
     events = derived.timeline(library.current)

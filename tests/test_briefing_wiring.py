@@ -14,7 +14,7 @@ from bot.briefings.subscription import SENT, SKIPPED, Subscription
 from bot.chat.context import ChannelRef, CommandContext
 from bot.chat.publishing import Publisher
 from bot.chat.replies import Reply, ReplyKind
-from bot.timeline.events import french_day
+from bot.corpus.french import french_day
 from briefbot.app import Application
 from briefbot.settings import Config
 

@@ -9,18 +9,12 @@ import pytest
 
 from bot.chat.replies import ReplyKind
 from bot.chat.serial import to_json
+from bot.corpus.french import french_date, french_range
 from bot.corpus.loader import load_corpus, parse_article
 from bot.corpus.model import Article
 from bot.corpus.text import fold
-from bot.timeline.events import (
-    TimelineEvent,
-    article_events,
-    extract_events,
-    french_date,
-    french_range,
-    sort_key,
-    timeline_reply,
-)
+from bot.timeline.events import TimelineEvent, article_events, extract_events, sort_key
+from bot.timeline.reply import timeline_reply
 from tests.conftest import SEEDS
 
 LEAD_000 = "000_ab94e0541aefd417"

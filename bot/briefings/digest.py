@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 
 from bot.chat.replies import Block, Field, Reply, ReplyKind
 from bot.chat.serial import to_json
+from bot.corpus.french import french_date, french_day
 from bot.corpus.model import Article
 from bot.corpus.text import terms
-from bot.timeline.events import TimelineEvent, extract_events, french_date, french_day, sort_key
+from bot.timeline.events import TimelineEvent, extract_events, sort_key
 
 log = logging.getLogger(__name__)
 

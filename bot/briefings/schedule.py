@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.briefings.errors import ScheduleError, clip, join_and
 from bot.briefings.timezones import DEFAULT_TIMEZONE, stored_timezone, zone, zone_or_utc
+from bot.corpus.french import MONTH_NAMES, WEEKDAY_NAMES
 
 DEFAULT_TIME = (8, 0)
 MODES = ("new", "full")
@@ -27,11 +28,6 @@ EMPTY_POLICIES = ("skip", "notify")
 MIN_INTERVAL = timedelta(minutes=15)
 
 DAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # APScheduler's, 0 = Monday
-FRENCH_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-FRENCH_MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
 ALL_DAYS: tuple[int, ...] = tuple(range(7))
 WEEKDAYS: tuple[int, ...] = tuple(range(5))
 
@@ -152,17 +148,17 @@ def describe_days(days: Sequence[int]) -> str:
     if ordered == list(ALL_DAYS):
         return "tous les jours"
     if len(ordered) >= 3 and ordered == list(range(ordered[0], ordered[-1] + 1)):
-        return f"du {FRENCH_DAYS[ordered[0]]} au {FRENCH_DAYS[ordered[-1]]}"
+        return f"du {WEEKDAY_NAMES[ordered[0]]} au {WEEKDAY_NAMES[ordered[-1]]}"
     if ordered == [5, 6]:
         return "le week-end"
-    return "chaque " + join_and([FRENCH_DAYS[d] for d in ordered])
+    return "chaque " + join_and([WEEKDAY_NAMES[d] for d in ordered])
 
 
 def describe_moment(moment: datetime, timezone: str) -> str:
     """French date and time in the given zone: "lundi 8 janvier 2024 à 08:00"."""
     local = moment.astimezone(zone_or_utc(timezone))
     return (
-        f"{FRENCH_DAYS[local.weekday()]} {local.day} {FRENCH_MONTHS[local.month - 1]} "
+        f"{WEEKDAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]} "
         f"{local.year} à {local:%H:%M}"
     )
 

@@ -9,7 +9,8 @@ from bot.chat.context import CommandContext
 from bot.chat.registry import command
 from bot.chat.replies import Reply
 
-from .events import TimelineEvent, timeline_reply
+from .events import TimelineEvent
+from .reply import timeline_reply
 
 SHOWN_EVENTS = 25
 

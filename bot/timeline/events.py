@@ -38,22 +38,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
-from bot.chat.replies import Block, Citation, Reply, ReplyKind
-from bot.chat.serial import to_json
+from bot.chat.replies import Citation
+from bot.corpus.french import MONTH_NAMES, WEEKDAY_NAMES, french_date, french_range
 from bot.corpus.model import Article
 from bot.corpus.text import fold
 
-MONTH_NAMES = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)  # fmt: skip
 _MONTH_NUMBER = {fold(name): i for i, name in enumerate(MONTH_NAMES, start=1)}
-_WEEKDAY_NUMBER = {
-    name: i
-    for i, name in enumerate(
-        ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-    )
-}
+_WEEKDAY_NUMBER = {name: i for i, name in enumerate(WEEKDAY_NAMES)}
 _NUMBER_WORDS = {
     "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
     "huit": 8, "neuf": 9, "dix": 10, "onze": 11, "douze": 12, "quinze": 15,
@@ -202,49 +193,6 @@ class TimelineEvent:
         if self.end:
             return french_range(self.date, self.end)
         return french_date(self.date, part=self.part)
-
-
-# ---------------------------------------------------------------------------- formatting
-
-
-def french_day(day: dt.date) -> str:
-    """ "1er mars 2024", "26 juillet 2023": how French writes a full date."""
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {MONTH_NAMES[day.month - 1]} {day.year}"
-
-
-def french_date(iso: str, *, part: str | None = None) -> str:
-    """A possibly partial ISO date in French: "26 juillet 2023", "mars 2024", "fin 2023"."""
-    pieces = iso.split("-")
-    try:
-        year = int(pieces[0])
-        if len(pieces) >= 3:
-            return french_day(dt.date(year, int(pieces[1]), int(pieces[2])))
-        prefix = "" if not part else ("mi-" if part == "mi" else f"{part} ")
-        if len(pieces) == 2:
-            return f"{prefix}{MONTH_NAMES[int(pieces[1]) - 1]} {year}"
-        return f"{prefix}{year}"
-    except (ValueError, IndexError):
-        return iso
-
-
-def french_range(start: str, end: str) -> str:
-    """ "du 12 au 14 mars 2024", "de janvier à mars 2024", sharing what both ends share."""
-    s, e = start.split("-"), end.split("-")
-    if len(s) == 3 and len(e) == 3:
-        if s[:2] == e[:2]:
-            return f"du {_day_number(int(s[2]))} au {french_date(end)}"
-        if s[0] == e[0]:
-            first = f"{_day_number(int(s[2]))} {MONTH_NAMES[int(s[1]) - 1]}"
-            return f"du {first} au {french_date(end)}"
-        return f"du {french_date(start)} au {french_date(end)}"
-    if len(s) == 2 and len(e) == 2 and s[0] == e[0]:
-        return f"de {MONTH_NAMES[int(s[1]) - 1]} à {french_date(end)}"
-    return f"de {french_date(start)} à {french_date(end)}"
-
-
-def _day_number(day: int) -> str:
-    return "1er" if day == 1 else str(day)
 
 
 # ------------------------------------------------------------------------------ finding
@@ -622,58 +570,3 @@ def extract_events(articles: Sequence[Article]) -> list[TimelineEvent]:
     """
     events = [event for article in articles for event in article_events(article)]
     return sorted(events, key=sort_key)
-
-
-def timeline_reply(events: Sequence[TimelineEvent], limit: int | None = None) -> Reply:
-    """The chronology as a reply: one block per event, its date phrase marked.
-
-    With a `limit`, the latest events are kept (a briefing is about what happened last),
-    still shown oldest first.
-    """
-    ordered = sorted(events, key=sort_key)
-    if not ordered:
-        return Reply(
-            ReplyKind.TIMELINE,
-            "Chronologie",
-            (Block("Aucune date trouvée dans les articles."),),
-            data={"events": []},
-        )
-    shown = ordered[-limit:] if limit is not None and limit > 0 else ordered
-    hidden = len(ordered) - len(shown)
-    blocks = tuple(event_block(event) for event in shown)
-    footer = None
-    if hidden:
-        plural = "s" if hidden > 1 else ""
-        footer = f"{hidden} date{plural} plus ancienne{plural} non affichée{plural}."
-    count = len(ordered)
-    return Reply(
-        ReplyKind.TIMELINE,
-        f"Chronologie ({count} date{'s' if count > 1 else ''})",
-        blocks,
-        footer=footer,
-        data={"events": to_json(ordered)},
-    )
-
-
-def event_block(event: TimelineEvent) -> Block:
-    """One event: its French date as heading, its sentence with the date phrase marked."""
-    note = None
-    if event.relative and event.precision != "day" and _is_weekday_phrase(event.phrase):
-        when = french_date(event.citation.date or event.date)
-        note = f"jour non précisé : « {event.phrase} » dans un article {_of(when)}"
-    return Block(
-        text=event.text,
-        heading=event.label,
-        marks=(event.span,) if event.span != (0, 0) else (),
-        citation=event.citation,
-        note=note,
-    )
-
-
-def _of(label: str) -> str:
-    """French "de" with elision: "d'avril 2024", "de mars 2024"."""
-    return f"d'{label}" if fold(label[:1]) in "aeiouyh" and label else f"de {label}"
-
-
-def _is_weekday_phrase(phrase: str) -> bool:
-    return any(word in _WEEKDAY_NUMBER or word == "hier" for word in fold(phrase).split())
