@@ -110,6 +110,16 @@ def test_calling_setup_again_replaces_the_handler_instead_of_doubling_lines() ->
     assert sum(type(h).__name__ == "_BriefbotHandler" for h in logging.getLogger().handlers) == 1
 
 
+def test_the_default_stream_is_stderr_as_it_is_when_a_record_is_logged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup_logging()
+    later = io.StringIO()
+    monkeypatch.setattr("sys.stderr", later)
+    log.warning("after the swap")
+    assert later.getvalue() == "briefbot: WARNING: after the swap\n"
+
+
 def test_unknown_format_or_level_is_refused() -> None:
     with pytest.raises(ValueError):
         setup_logging(fmt="xml", stream=io.StringIO())
