@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from briefbot.logs import (
-    NOISY_LOGGERS,
     REDACTED,
     Redactor,
     log_context,
@@ -27,18 +25,6 @@ SLACK_USER = "xoxp-1234567890-1234567890-1234567890-abcdef0123456789"
 DISCORD = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
 log = logging.getLogger("briefbot.test")
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    noisy = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, value in noisy.items():
-        logging.getLogger(name).setLevel(value)
 
 
 def _text(**kwargs: object) -> io.StringIO:
