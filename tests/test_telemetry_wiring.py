@@ -155,6 +155,18 @@ async def test_the_subscription_gauge_follows_the_scheduled_jobs() -> None:
         await scheduler.shutdown()
 
 
+async def test_a_posted_briefing_is_logged_with_its_platform_channel_and_slot(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, "bot.briefings.scheduler")
+    store = InMemoryBriefings()
+    sub = subscribe(store)
+    await make_scheduler(store, FakePublisher()).run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    [record] = [r for r in caplog.records if r.getMessage().endswith("posted")]
+    fields = (record.platform, record.channel, record.slot)  # type: ignore[attr-defined]
+    assert fields == ("slack", "C-general", MONDAY_0800.isoformat())
+
+
 # --- the corpus -----------------------------------------------------------------------
 
 

@@ -429,7 +429,12 @@ class BriefingScheduler:
             error = f"erreur inattendue ({type(err).__name__})"
             return await self._failed(sub, publisher, delivery.id, scheduled_for, error, now)
         self.deliveries.mark_sent(delivery.id, now=now, note=note)
-        log.info("briefing for %s (slot %s) posted", sub.channel_ref, scheduled_for.isoformat())
+        log.info(
+            "briefing for %s (slot %s) posted",
+            sub.channel_ref,
+            scheduled_for.isoformat(),
+            extra=_fields(sub, scheduled_for),
+        )
         return SlotResult(sub.id, scheduled_for, Outcome.SENT, note=note)
 
     async def _failed(
@@ -442,7 +447,13 @@ class BriefingScheduler:
         now: datetime,
     ) -> SlotResult:
         failures = self.deliveries.mark_failed(delivery_id, error, now=now)
-        log.warning("briefing for %s failed (%d in a row): %s", sub.channel_ref, failures, error)
+        log.warning(
+            "briefing for %s failed (%d in a row): %s",
+            sub.channel_ref,
+            failures,
+            error,
+            extra=_fields(sub, scheduled_for),
+        )
         if failures >= self.max_failures:
             message = pause_message(failures, error)
             self.subscriptions.pause(sub.id, message)
@@ -463,6 +474,12 @@ class BriefingScheduler:
 
 
 _JOB_PREFIX = "briefing:"
+
+
+def _fields(sub: Subscription, scheduled_for: datetime) -> dict[str, str]:
+    """The context fields of a slot's log records, for JSON logs to filter on."""
+    ref = sub.channel_ref
+    return {"platform": ref.platform, "channel": ref.channel, "slot": scheduled_for.isoformat()}
 
 
 def job_id(subscription_id: int) -> str:
