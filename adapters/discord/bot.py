@@ -25,6 +25,8 @@ from typing import Any
 
 import aiohttp
 import discord
+import yarl
+from discord.gateway import DiscordWebSocket
 
 from adapters.base import Adapter
 from adapters.discord.embeds import DiscordMessage, render_reply
@@ -72,6 +74,16 @@ def make_client(settings: DiscordSettings) -> discord.Client:
     if shards:
         return discord.AutoShardedClient(shard_count=int(shards), **options)
     return discord.Client(**options)
+
+
+def use_endpoints(settings: DiscordSettings) -> None:
+    """Send REST calls to DISCORD_API_URL and open the gateway at DISCORD_GATEWAY_URL when
+    they are set (a proxy, a local fake). discord.py keeps both as class attributes, so this
+    holds for the whole process, which runs one Discord client."""
+    if settings.api_url:
+        discord.http.Route.BASE = settings.api_url.rstrip("/")
+    if settings.gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
 def delivery_error(exc: BaseException) -> DeliveryError:
@@ -142,6 +154,7 @@ class DiscordAdapter(Adapter):
         self.defer_after = defer_after
         self.login_timeout = login_timeout
         self.drain_timeout = drain_timeout
+        use_endpoints(settings)
         self.client = make_client(settings)
         self.tree: BriefbotTree = build_tree(self.client, self, registry)
         self.client.event(self.on_ready)
