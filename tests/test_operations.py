@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -19,7 +20,10 @@ import pytest
 
 from bot.briefings.schedule_parsing import parse_options, parse_schedule
 from bot.chat.context import ChannelRef
+from bot.corpus.library import Library
 from bot.storage.database import Database
+from briefbot.derived import Derived
+from tests.config import make_config
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack, slash_command
@@ -27,7 +31,8 @@ from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack, slash_c
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
-STARTUP_TIMEOUT = 90.0  # the first start builds the actor directory (spaCy)
+SEEDS = ROOT / "seeds"
+STARTUP_TIMEOUT = 90.0
 TIMEOUT = 30.0  # the Slack SDK retries a refused connection every 10 seconds
 STATUS_URL = re.compile(r"status endpoints on (http://127\.0\.0\.1:\d+)")
 
@@ -81,7 +86,7 @@ async def start_bot(fake: FakeSlack, data_dir: Path, **env: str) -> BotProcess:
         "SLACK_APP_TOKEN": APP_TOKEN,
         "SLACK_API_URL": fake.api_url,
         "BRIEFBOT_STATUS_PORT": "0",
-        "BRIEFBOT_CORPUS": str(ROOT / "seeds"),
+        "BRIEFBOT_CORPUS": str(SEEDS),
         "BRIEFBOT_CONFIG_DIR": str(ROOT / "config"),
         "BRIEFBOT_DATA_DIR": str(data_dir),
         **env,
@@ -136,6 +141,23 @@ def is_ready(status: int, body: str) -> bool:
     return status == 200
 
 
+@pytest.fixture(scope="module")
+def actor_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeds' actor discovery, run once: each bot starts from a copy of its cache rather
+    than loading spaCy again (most of a cold start)."""
+    data = tmp_path_factory.mktemp("actor-cache")
+    settings = make_config(corpus=SEEDS, data_dir=data, config_dir=ROOT / "config").core
+    Derived(settings).directory.of(Library(SEEDS).current)
+    return data / "actors"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, actor_cache: Path) -> Path:
+    folder = tmp_path / "data"
+    shutil.copytree(actor_cache, folder / "actors")
+    return folder
+
+
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
     slack = await FakeSlack().start()
@@ -157,8 +179,8 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-async def bot(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[tuple[BotProcess, str]]:
-    process = await start_bot(fake, tmp_path / "data")
+async def bot(fake: FakeSlack, data_dir: Path) -> AsyncIterator[tuple[BotProcess, str]]:
+    process = await start_bot(fake, data_dir)
     try:
         url = (await process.wait_line(STATUS_URL, STARTUP_TIMEOUT)).group(1)
         yield process, url
@@ -203,12 +225,10 @@ async def test_metrics_count_an_ask_answered_on_slack(
 
 
 async def test_metrics_count_a_briefing_missed_while_the_bot_was_down(
-    fake: FakeSlack, tmp_path: Path, session: aiohttp.ClientSession
+    fake: FakeSlack, data_dir: Path, session: aiohttp.ClientSession
 ) -> None:
     now = dt.datetime.now(dt.UTC)
     slot = now - dt.timedelta(minutes=10)  # within the grace period: posted late at start
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
     database = Database(f"sqlite:///{data_dir / 'briefbot.db'}")
     spec = parse_schedule(parse_options(f'cron="{slot:%M %H} * * *" tz=UTC mode=full'))
     database.subscriptions.save(
@@ -235,10 +255,10 @@ async def test_metrics_count_a_briefing_missed_while_the_bot_was_down(
 
 
 async def test_json_logs_are_one_object_per_line_without_any_token(
-    fake: FakeSlack, tmp_path: Path, session: aiohttp.ClientSession
+    fake: FakeSlack, data_dir: Path, session: aiohttp.ClientSession
 ) -> None:
     process = await start_bot(
-        fake, tmp_path / "data", BRIEFBOT_LOG_FORMAT="json", BRIEFBOT_LOG_LEVEL="DEBUG"
+        fake, data_dir, BRIEFBOT_LOG_FORMAT="json", BRIEFBOT_LOG_LEVEL="DEBUG"
     )
     try:
         url = (await process.wait_line(STATUS_URL, STARTUP_TIMEOUT)).group(1)
@@ -259,12 +279,12 @@ async def test_json_logs_are_one_object_per_line_without_any_token(
 async def test_with_slack_and_discord_ready_names_discord_while_its_gateway_is_down(
     fake: FakeSlack,
     discord_fake: FakeDiscord,
-    tmp_path: Path,
+    data_dir: Path,
     session: aiohttp.ClientSession,
 ) -> None:
     process = await start_bot(
         fake,
-        tmp_path / "data",
+        data_dir,
         DISCORD_TOKEN=DISCORD_TOKEN,
         DISCORD_API_URL=discord_fake.api_base,
         DISCORD_GATEWAY_URL=discord_fake.gateway_url,
