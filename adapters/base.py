@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 
 from bot.chat.context import ChannelRef
 from bot.chat.replies import Reply
+from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
 
 
 class Adapter(ABC):
@@ -14,13 +15,19 @@ class Adapter(ABC):
 
     `start` returns once the adapter is listening; `stop` finishes in-flight replies and
     disconnects. `done` is set when the adapter ends by itself (the console at end of input).
+    Each adapter reports to `telemetry` when its platform connection goes up or down.
     """
 
     platform: str = ""
 
-    def __init__(self) -> None:
+    def __init__(self, telemetry: Telemetry = NULL_TELEMETRY) -> None:
         self.done = asyncio.Event()
         self.exit_code = 0
+        self.telemetry = telemetry
+
+    def report_connected(self, connected: bool) -> None:
+        """Tell the telemetry the platform connection is now up (True) or down (False)."""
+        self.telemetry.adapter_connected(self.platform, connected)
 
     @abstractmethod
     async def start(self) -> None: ...

@@ -68,6 +68,13 @@ class Settings(SettingsBase):
         None, description="SQLAlchemy URL; SQLite in data_dir if unset"
     )
     log_level: str = "INFO"
+    log_format: str = Field("text", description="text, or json: one JSON object per line")
+    status_port: int | None = Field(
+        None, ge=0, le=65535, description="Port of /health, /ready and /metrics; off if unset"
+    )
+    status_host: str = Field(
+        "127.0.0.1", min_length=1, description="Address the status endpoints bind to"
+    )
 
     answer_threshold: float = Field(0.35, ge=0.0, le=1.0)
     max_question_chars: int = Field(1000, ge=10, le=100_000)
@@ -87,6 +94,14 @@ class Settings(SettingsBase):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        fmt = value.strip().lower()
+        if fmt not in {"text", "json"}:
+            raise ValueError("must be text or json")
+        return fmt
 
     @property
     def effective_database_url(self) -> str:

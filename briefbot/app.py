@@ -5,7 +5,9 @@ derivations and the library, the feature handlers, the registry that serves them
 (at `start`) the adapters and the scheduler that posts through them. `briefbot run`
 starts every adapter whose credentials are configured (the console when none is);
 SIGINT/SIGTERM stop it cleanly: adapters finish in-flight replies, then the scheduler
-and the database close.
+and the database close. Every part reports to one `PrometheusTelemetry`; with
+`BRIEFBOT_STATUS_PORT` set, the status server serves it and the readiness probes, started
+first and stopped last so it answers for the whole life of the process.
 """
 
 from __future__ import annotations
@@ -32,11 +34,14 @@ from bot.chat.publishing import Publisher
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.registry import Registry
 from bot.corpus.library import Snapshot
+from bot.settings import ConfigError
 from bot.storage.database import Database
 from bot.timeline.commands import TimelineCommands
 
 from .derived import Derived
+from .metrics import PrometheusTelemetry
 from .settings import Config
+from .status import Probe, ProbeResult, StatusServer
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +68,12 @@ class Application:
         self.config = config
         self.settings = s = config.core
         self.platforms = tuple(configured_platforms(config) if platforms is None else platforms)
+        self.telemetry = telemetry = PrometheusTelemetry(self.platforms)
         self.database = db = Database(s.effective_database_url)
-        self.derived = Derived(s)
-        self.library = self.derived.library(listeners=(self._remember,))
+        self.derived = Derived(s, telemetry=telemetry)
+        self.library = self.derived.library(
+            listeners=(self._remember,), on_rescan=telemetry.rescan_succeeded
+        )
         self.digests = DigestService(
             lambda: self.library.current.articles,
             lambda: self.derived.timeline(self.library.current),
@@ -92,7 +100,13 @@ class Application:
             ),
             guard=Guard(unavailable=(SQLAlchemyError,)),
             limiter=RateLimiter(s.rate_limit_per_minute, 60.0),
+            telemetry=telemetry,
         )
+        self.status: StatusServer | None = None
+        if s.status_port is not None:
+            self.status = StatusServer(
+                host=s.status_host, port=s.status_port, probes=self.probes(), metrics=telemetry
+            )
         self.scheduler: BriefingScheduler | None = None
         self.adapters: list[Adapter] = []
         self._stop = asyncio.Event()
@@ -107,7 +121,33 @@ class Application:
 
     def _remember(self, snapshot: Snapshot, _previous: Snapshot | None) -> None:
         """Record when each article was first seen, so digests know what is new."""
+        self.telemetry.articles(len(snapshot.articles))
         self.database.first_seen.record(snapshot.articles)
+
+    def probes(self) -> dict[str, Probe]:
+        """What `/ready` checks: each platform connected, the scheduler running, the database
+        answering and the corpus loaded."""
+        probes: dict[str, Probe] = {p: self._connected_probe(p) for p in self.platforms}
+        probes["scheduler"] = self._scheduler_ready
+        probes["database"] = self.database.ping
+        probes["corpus"] = self._corpus_ready
+        return probes
+
+    def _connected_probe(self, platform: str) -> Probe:
+        def connected() -> ProbeResult:
+            up = self.telemetry.is_connected(platform)
+            return up, "connected" if up else "not connected"
+
+        return connected
+
+    async def _scheduler_ready(self) -> ProbeResult:
+        running = self.scheduler is not None and self.scheduler.running
+        return running, "running" if running else "not running"
+
+    async def _corpus_ready(self) -> ProbeResult:
+        if not self.library.loaded:
+            return False, "not loaded yet"
+        return True, f"{len(self.library.current.articles)} articles"
 
     def make_adapter(self, platform: str) -> Adapter:
         if platform == "console":
@@ -117,19 +157,28 @@ class Application:
                 self.registry,
                 history=Path(self.settings.data_dir) / "console_history",
                 article_count=lambda: len(self.library.current.articles),
+                telemetry=self.telemetry,
             )
         if platform == "slack":
             from adapters.slack.app import SlackAdapter
 
-            return SlackAdapter(self.registry, self.config.slack)
+            return SlackAdapter(self.registry, self.config.slack, telemetry=self.telemetry)
         if platform == "discord":
             from adapters.discord.bot import DiscordAdapter
 
-            return DiscordAdapter(self.registry, self.config.discord)
+            return DiscordAdapter(self.registry, self.config.discord, telemetry=self.telemetry)
         raise ValueError(f"unknown platform {platform!r}")
 
     async def start(self) -> None:
-        """Everything up: corpus, adapters, then the scheduler that posts."""
+        """Everything up: the status server, corpus, adapters, then the scheduler that posts."""
+        if self.status is not None:
+            try:
+                await self.status.start()
+            except OSError as err:
+                where = f"{self.status.host}:{self.settings.status_port}"
+                raise ConfigError(
+                    [f"BRIEFBOT_STATUS_PORT: cannot listen on {where} ({err.strerror})"]
+                ) from None
         await asyncio.to_thread(self.load)
         self.adapters = [self.make_adapter(p) for p in self.platforms]
         for adapter in self.adapters:
@@ -153,10 +202,12 @@ class Application:
             grace=dt.timedelta(seconds=s.briefing_grace_seconds),
             max_failures=s.briefing_max_failures,
             retry_base=dt.timedelta(seconds=s.briefing_retry_seconds),
+            telemetry=self.telemetry,
         )
 
     async def stop(self) -> None:
-        """Adapters finish in-flight replies, then the scheduler and the database close."""
+        """Adapters finish in-flight replies, then the scheduler, the database and the status
+        server close."""
         self._stop.set()
         for adapter in self.adapters:
             try:
@@ -169,6 +220,8 @@ class Application:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
         self.database.close()
+        if self.status is not None:
+            await self.status.stop()
 
     async def run(self) -> int:
         loop = asyncio.get_running_loop()

@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot import __version__
 from bot.chat.registry import InputError
@@ -22,6 +22,7 @@ from bot.chat.serial import to_json
 from bot.settings import ConfigError, Settings
 from bot.storage.errors import StorageError
 
+from .logs import secret_values, setup_logging
 from .settings import Config, load_config
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"briefbot: error: configuration: {err}", file=sys.stderr)
         return 2
-    _setup_logging(config.core, quiet=args.command in QUIET_COMMANDS)
+    _setup_logging(config, quiet=args.command in QUIET_COMMANDS)
     try:
         return int(args.func(args, config))
     except CliError as err:
@@ -155,23 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def _setup_logging(settings: Settings, *, quiet: bool) -> None:
+def _setup_logging(config: Config, *, quiet: bool, stream: TextIO | None = None) -> logging.Handler:
+    """Text or JSON on stderr (`BRIEFBOT_LOG_FORMAT`), redacting every configured secret."""
+    settings = config.core
     level = logging.WARNING if quiet else getattr(logging, settings.log_level)
-    logging.basicConfig(
-        level=level,
-        format="briefbot: %(levelname)s: %(message)s",
-        stream=sys.stderr,
-    )
-    noisy_loggers = (
-        "bm25s",
-        "apscheduler.scheduler",
-        "discord",
-        "slack_bolt",
-        "slack_sdk",
-        "aiohttp.access",
-    )
-    for noisy in noisy_loggers:
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    secrets = secret_values(config.core, config.slack, config.discord)
+    return setup_logging(level, settings.log_format, secrets, stream)
 
 
 def open_library(settings: Settings) -> tuple[Library, Derived]:

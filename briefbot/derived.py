@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from bot.actors.curated import curated_aliases
 from bot.actors.directory import ActorDirectory, DirectoryBuild, build_directory
 from bot.ask.answerer import Answerer
 from bot.ask.index import SearchIndex
+from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
 from bot.corpus.library import Derivation, Library, Listener, Snapshot
 from bot.settings import Settings
 from bot.timeline.events import TimelineEvent, extract_events
@@ -20,10 +22,14 @@ log = logging.getLogger(__name__)
 
 
 class Derived:
-    """The answerer, the actor directory and the timeline of a snapshot."""
+    """The answerer, the actor directory and the timeline of a snapshot.
 
-    def __init__(self, settings: Settings) -> None:
+    `telemetry` hears how long each search index build took.
+    """
+
+    def __init__(self, settings: Settings, *, telemetry: Telemetry = NULL_TELEMETRY) -> None:
         self.settings = settings
+        self.telemetry = telemetry
         self.actors_file = Path(settings.config_dir) / "actors.yaml"
         self.answerer = Derivation("answerer", self._answerer)
         self.directory = Derivation("actors", self._directory)
@@ -33,13 +39,23 @@ class Derived:
     def all(self) -> tuple[Derivation[Any], ...]:
         return (self.answerer, self.directory, self.events)
 
-    def library(self, *, listeners: Sequence[Listener] = ()) -> Library:
+    def library(
+        self,
+        *,
+        listeners: Sequence[Listener] = (),
+        on_rescan: Callable[[], None] = lambda: None,
+    ) -> Library:
         """A library of the configured corpus that prepares all three before serving."""
-        return Library(self.settings.corpus, prepare=self.all, listeners=listeners)
+        return Library(
+            self.settings.corpus, prepare=self.all, listeners=listeners, on_rescan=on_rescan
+        )
 
     def _answerer(self, snapshot: Snapshot) -> Answerer:
+        started = time.perf_counter()
+        index = SearchIndex(snapshot.articles)
+        self.telemetry.index_build_seconds(time.perf_counter() - started)
         return Answerer(
-            SearchIndex(snapshot.articles),
+            index,
             threshold=self.settings.answer_threshold,
             suggestions=self.settings.suggestions,
             aliases=curated_aliases(self.actors_file),

@@ -172,6 +172,20 @@ class _BriefbotHandler(logging.StreamHandler[TextIO]):
     """Marks the handler `setup_logging` owns, so calling it again replaces it."""
 
 
+class _StderrHandler(_BriefbotHandler):
+    """Writes to `sys.stderr` as it is when each record is emitted, not as it was at setup:
+    whoever swaps stderr (a test's capture, a daemon's redirection) gets the logs, and a
+    closed former stderr never does."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        return None
+
+
 def setup_logging(
     level: int | str = "INFO",
     fmt: str = "text",
@@ -188,7 +202,7 @@ def setup_logging(
         raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}")
     level_no = _level(level)
     redactor = Redactor(secrets)
-    handler = _BriefbotHandler(sys.stderr if stream is None else stream)
+    handler = _StderrHandler() if stream is None else _BriefbotHandler(stream)
     handler.setFormatter(JsonFormatter(redactor) if fmt == "json" else TextFormatter(redactor))
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _BriefbotHandler)]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import choose_encoder
 
-from bot.telemetry import (
+from bot.chat.telemetry import (
     BRIEFING_OUTCOMES,
     QUESTION_OUTCOMES,
     BriefingOutcome,
@@ -36,7 +36,7 @@ class Exposition:
 
 
 class PrometheusTelemetry:
-    """The `bot.telemetry.Telemetry` seam, recorded as `briefbot_*` Prometheus series.
+    """The `bot.chat.telemetry.Telemetry` seam, recorded as `briefbot_*` Prometheus series.
 
     `platforms` pre-creates per-platform series; `clock` (seconds, like `time.time`) is
     injected so the rescan age is testable. Unknown outcomes raise `ValueError`: a typo

@@ -1,7 +1,9 @@
-"""Shared fixtures: the seeds, isolated settings, a private data directory per test."""
+"""Shared fixtures: the seeds, isolated settings and logging, a private data directory per
+test."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from sqlalchemy import create_engine, text
 
 from bot.settings import Settings
 from bot.storage.database import Database
+from briefbot.logs import NOISY_LOGGERS
 from briefbot.settings import Config
 from tests.config import make_config
 
@@ -30,6 +33,8 @@ _PLATFORM_VARS = (
     "DISCORD_GUILD_ID",
     "DISCORD_SHARDS",
     "DISCORD_APPLICATION_ID",
+    "DISCORD_API_URL",
+    "DISCORD_GATEWAY_URL",
 )
 
 
@@ -41,6 +46,20 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BRIEFBOT_CONFIG_FILE", str(tmp_path / "absent.toml"))
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_logging() -> Iterator[None]:
+    """The CLI installs its log handler on the root logger: a test that runs `main()` must
+    not leave it, and its level, to the tests after it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    noisy = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, value in noisy.items():
+        logging.getLogger(name).setLevel(value)
 
 
 @pytest.fixture

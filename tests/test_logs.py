@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from briefbot.logs import (
-    NOISY_LOGGERS,
     REDACTED,
     Redactor,
     log_context,
@@ -27,18 +25,6 @@ SLACK_USER = "xoxp-1234567890-1234567890-1234567890-abcdef0123456789"
 DISCORD = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123456789AB"
 
 log = logging.getLogger("briefbot.test")
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    noisy = {name: logging.getLogger(name).level for name in NOISY_LOGGERS}
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, value in noisy.items():
-        logging.getLogger(name).setLevel(value)
 
 
 def _text(**kwargs: object) -> io.StringIO:
@@ -108,6 +94,16 @@ def test_calling_setup_again_replaces_the_handler_instead_of_doubling_lines() ->
     log.warning("once")
     assert stream.getvalue() == "briefbot: WARNING: once\n"
     assert sum(type(h).__name__ == "_BriefbotHandler" for h in logging.getLogger().handlers) == 1
+
+
+def test_the_default_stream_is_stderr_as_it_is_when_a_record_is_logged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    setup_logging()
+    later = io.StringIO()
+    monkeypatch.setattr("sys.stderr", later)
+    log.warning("after the swap")
+    assert later.getvalue() == "briefbot: WARNING: after the swap\n"
 
 
 def test_unknown_format_or_level_is_refused() -> None:

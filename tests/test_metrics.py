@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.telemetry import BRIEFING_OUTCOMES, QUESTION_OUTCOMES, Telemetry
+from bot.chat.telemetry import BRIEFING_OUTCOMES, QUESTION_OUTCOMES, Telemetry
 from briefbot.metrics import PrometheusTelemetry
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from bot.telemetry import NULL_TELEMETRY, NullTelemetry, Telemetry
+from bot.chat.telemetry import NULL_TELEMETRY, NullTelemetry, Telemetry
 from tests.fakes.telemetry import Event, RecordingTelemetry
 
 BOT = Path(__file__).resolve().parent.parent / "bot"

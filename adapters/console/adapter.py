@@ -14,6 +14,7 @@ from adapters.base import Adapter
 from bot.chat.context import ChannelRef, CommandContext
 from bot.chat.registry import Registry
 from bot.chat.replies import Reply, ReplyKind
+from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,8 @@ class ConsoleAdapter(Adapter):
     """Reads questions from stdin and prints replies; scheduled briefings print here too.
 
     `history` is where an interactive session keeps its readline history;
-    `article_count` tells the banner how many articles are loaded."""
+    `article_count` tells the banner how many articles are loaded. The console is connected
+    from `start` to `stop`: there is no platform connection to lose."""
 
     platform = "console"
 
@@ -43,8 +45,9 @@ class ConsoleAdapter(Adapter):
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         interactive: bool | None = None,
+        telemetry: Telemetry = NULL_TELEMETRY,
     ) -> None:
-        super().__init__()
+        super().__init__(telemetry)
         self.registry = registry
         self.history_file = history
         self.article_count = article_count
@@ -60,8 +63,10 @@ class ConsoleAdapter(Adapter):
             self._setup_readline()
             self._print(BANNER.format(n=self.article_count()))
         self._task = asyncio.create_task(self._loop(), name="console")
+        self.report_connected(True)
 
     async def stop(self) -> None:
+        self.report_connected(False)
         if self._task and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

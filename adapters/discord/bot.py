@@ -25,6 +25,8 @@ from typing import Any
 
 import aiohttp
 import discord
+import yarl
+from discord.gateway import DiscordWebSocket
 
 from adapters.base import Adapter
 from adapters.discord.embeds import DiscordMessage, render_reply
@@ -36,6 +38,7 @@ from bot.chat.guard import INTERNAL_ERROR
 from bot.chat.publishing import DeliveryError
 from bot.chat.registry import Registry
 from bot.chat.replies import Block, Reply, ReplyKind, error
+from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,16 @@ def make_client(settings: DiscordSettings) -> discord.Client:
     if shards:
         return discord.AutoShardedClient(shard_count=int(shards), **options)
     return discord.Client(**options)
+
+
+def use_endpoints(settings: DiscordSettings) -> None:
+    """Send REST calls to DISCORD_API_URL and open the gateway at DISCORD_GATEWAY_URL when
+    they are set (a proxy, a local fake). discord.py keeps both as class attributes, so this
+    holds for the whole process, which runs one Discord client."""
+    if settings.api_url:
+        discord.http.Route.BASE = settings.api_url.rstrip("/")
+    if settings.gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
 def delivery_error(exc: BaseException) -> DeliveryError:
@@ -120,7 +133,8 @@ def capped(messages: list[DiscordMessage], limit: int = MAX_MESSAGES) -> list[Di
 
 
 class DiscordAdapter(Adapter):
-    """Connects the registry's commands to Discord."""
+    """Connects the registry's commands to Discord. `telemetry` hears each gateway
+    connection and disconnection (discord.py reconnects by itself and says so)."""
 
     platform = "discord"
 
@@ -132,17 +146,22 @@ class DiscordAdapter(Adapter):
         defer_after: float = 1.5,
         login_timeout: float = 30.0,
         drain_timeout: float = 10.0,
+        telemetry: Telemetry = NULL_TELEMETRY,
     ) -> None:
-        super().__init__()
+        super().__init__(telemetry)
         self.registry = registry
         self.settings = settings
         self.defer_after = defer_after
         self.login_timeout = login_timeout
         self.drain_timeout = drain_timeout
+        use_endpoints(settings)
         self.client = make_client(settings)
         self.tree: BriefbotTree = build_tree(self.client, self, registry)
         self.client.event(self.on_ready)
         self.client.event(self.on_message)
+        self.client.event(self.on_connect)
+        self.client.event(self.on_disconnect)
+        self.client.event(self.on_resumed)
         self.client.setup_hook = self._setup_hook  # type: ignore[method-assign]
         self.logged_in = asyncio.Event()
         self._synced = False
@@ -193,6 +212,7 @@ class DiscordAdapter(Adapter):
     async def stop(self) -> None:
         """Let in-flight replies finish (up to `drain_timeout`), then disconnect."""
         self._stopping = True
+        self.report_connected(False)
         pending = {t for t in self._inflight if not t.done() and t is not asyncio.current_task()}
         if pending:
             await asyncio.wait(pending, timeout=self.drain_timeout)
@@ -206,6 +226,15 @@ class DiscordAdapter(Adapter):
     async def _setup_hook(self) -> None:
         self.client.add_dynamic_items(ShareButton)
         self.logged_in.set()
+
+    async def on_connect(self) -> None:
+        self.report_connected(True)
+
+    async def on_resumed(self) -> None:
+        self.report_connected(True)
+
+    async def on_disconnect(self) -> None:
+        self.report_connected(False)
 
     async def on_ready(self) -> None:
         if self._synced:  # READY comes again after every reconnection

@@ -21,6 +21,14 @@ class DiscordSettings(SettingsBase):
         None,
         validation_alias=env_names("DISCORD_APPLICATION_ID", "BRIEFBOT_DISCORD_APPLICATION_ID"),
     )
+    # Where discord.py sends REST calls and opens the gateway: Discord unless set, for a
+    # proxy or the local fakes the tests run against.
+    api_url: str | None = Field(
+        None, validation_alias=env_names("DISCORD_API_URL", "BRIEFBOT_DISCORD_API_URL")
+    )
+    gateway_url: str | None = Field(
+        None, validation_alias=env_names("DISCORD_GATEWAY_URL", "BRIEFBOT_DISCORD_GATEWAY_URL")
+    )
 
     @field_validator("shards")
     @classmethod

@@ -47,6 +47,7 @@ from bot.chat.packing import unpack
 from bot.chat.publishing import DeliveryError
 from bot.chat.registry import Registry
 from bot.chat.replies import Reply, error, info
+from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
 from bot.settings import ConfigError
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
 MAX_RESPONSES = 5  # Slack accepts five posts per response_url
 CONNECT_TIMEOUT = 30.0
+CONNECTION_CHECK_SECONDS = 1.0  # how often the Socket Mode connection state is looked at
 _FEEDBACK_ACTION = re.compile(r"^briefbot_feedback_(up|down)$")
 _ANY_COMMAND = re.compile(r"^/.+")
 _LEADING_MENTIONS = re.compile(r"^\s*(?:<@[A-Z0-9]+(?:\|[^>]*)?>[\s,:;]*)+")
@@ -68,7 +70,9 @@ class SlackAdapter(Adapter):
     `host`/`port` bind the HTTP-mode server (port 0 picks a free one; `self.port` holds the
     bound port after `start`). `socket_mode` defaults to "an app token is configured".
     `sleep` is what waits out a 429's `Retry-After` and a retry's backoff (tests pass a
-    recorder, so nothing waits on real time).
+    recorder, so nothing waits on real time). `telemetry` hears the connection state: in
+    HTTP mode up while listening; in Socket Mode looked at every `connection_check` seconds,
+    since the SDK reconnects by itself and announces neither the loss nor the return.
     """
 
     platform = "slack"
@@ -83,8 +87,10 @@ class SlackAdapter(Adapter):
         socket_mode: bool | None = None,
         sleep: Sleep = asyncio.sleep,
         stop_timeout: float = 10.0,
+        telemetry: Telemetry = NULL_TELEMETRY,
+        connection_check: float = CONNECTION_CHECK_SECONDS,
     ) -> None:
-        super().__init__()
+        super().__init__(telemetry)
         self.registry = registry
         self.settings = settings
         problems = []
@@ -113,6 +119,8 @@ class SlackAdapter(Adapter):
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._connection_check = connection_check
+        self._watcher: asyncio.Task[None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -162,6 +170,11 @@ class SlackAdapter(Adapter):
 
     async def stop(self) -> None:
         """Stop listening, let in-flight replies finish (up to `stop_timeout`), close."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+            self._watcher = None
+        self.report_connected(False)
         if self._socket is not None:
             try:
                 await self._socket.close_async()
@@ -205,6 +218,7 @@ class SlackAdapter(Adapter):
                 [f"BRIEFBOT_SLACK_PORT: cannot listen on {self.host}:{self.port} ({err.strerror})"]
             ) from None
         self.port = int(self._runner.addresses[0][1])
+        self.report_connected(True)
 
     async def _start_socket_mode(self) -> None:
         assert self.app is not None and self.client is not None
@@ -229,6 +243,26 @@ class SlackAdapter(Adapter):
             raise ConfigError(
                 ["SLACK_APP_TOKEN: could not open the Socket Mode connection"]
             ) from None
+        self.report_connected(True)
+        self._watcher = asyncio.create_task(self._watch_socket(), name="slack-connection")
+
+    async def _watch_socket(self) -> None:
+        """Report each change of the Socket Mode connection state until `stop`."""
+        connected = True
+        while self._socket is not None:
+            await asyncio.sleep(self._connection_check)
+            try:
+                now = await self._socket.client.is_connected()
+            except Exception:  # the client is being closed
+                now = False
+            if now != connected:
+                connected = now
+                self.report_connected(now)
+                log.log(
+                    logging.INFO if now else logging.WARNING,
+                    "Slack Socket Mode connection %s",
+                    "restored" if now else "lost",
+                )
 
     async def _http_events(self, request: web.Request) -> web.Response:
         assert self.app is not None

@@ -48,6 +48,7 @@ class ActorCommands:
         ),
         usage="<nom>",
         slow=True,
+        records="actor_lookup",
     )
     async def actor(self, ctx: CommandContext, name: str | None = None) -> Reply:
         text = check_actor_name(name, self.name_limit)

@@ -67,6 +67,7 @@ class AskCommands:
         slow=True,
         rate_limited=True,
         default=True,
+        records="question",
     )
     async def ask(self, ctx: CommandContext, question: str | None = None) -> Reply:
         text = check_question(question, self.question_limit)

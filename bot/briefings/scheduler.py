@@ -38,6 +38,7 @@ from bot.briefings.subscription import FAILED, SCHEDULED, Subscription, utcnow
 from bot.briefings.timezones import zone_or_utc
 from bot.chat.publishing import DeliveryError, Publisher
 from bot.chat.replies import Block, Reply
+from bot.chat.telemetry import NULL_TELEMETRY, BriefingOutcome, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,17 @@ class Outcome(StrEnum):
     PAUSED = "paused"  # failed once too often; the subscription is paused
     ERROR = "error"  # our own bug (building the digest): recorded, not retried
     INACTIVE = "inactive"  # subscription gone, paused, or no publisher for its platform
+
+
+# What each outcome counts as in the telemetry; the others happened elsewhere or not at all.
+_RECORDED: dict[Outcome, BriefingOutcome] = {
+    Outcome.SENT: "sent",
+    Outcome.EMPTY: "skipped",
+    Outcome.SKIPPED: "skipped",
+    Outcome.FAILED: "failed",
+    Outcome.ERROR: "failed",
+    Outcome.PAUSED: "paused",
+}
 
 
 class Reason(StrEnum):
@@ -135,7 +147,11 @@ def pause_message(failures: int, reason: str) -> str:
 
 class BriefingScheduler:
     """Runs every subscription's briefings. Only subscriptions whose platform has a
-    publisher in this process are scheduled (another process may serve the others)."""
+    publisher in this process are scheduled (another process may serve the others).
+
+    `telemetry` hears each slot's outcome (a sent slot with a late note counts as late)
+    and the number of subscriptions scheduled here.
+    """
 
     def __init__(
         self,
@@ -151,6 +167,7 @@ class BriefingScheduler:
         retry_cap: timedelta = timedelta(hours=1),
         slot_timeout: timedelta = timedelta(minutes=2),
         clock: Callable[[], datetime] = utcnow,
+        telemetry: Telemetry = NULL_TELEMETRY,
     ) -> None:
         self.subscriptions = subscriptions
         self.deliveries = deliveries
@@ -162,6 +179,7 @@ class BriefingScheduler:
         self.retry_cap = retry_cap
         self.slot_timeout = slot_timeout
         self.clock = clock
+        self.telemetry = telemetry
         self._scheduler: AsyncIOScheduler | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         if changes is not None:
@@ -235,6 +253,7 @@ class BriefingScheduler:
             misfire_grace_time=None,  # always run: run_slot applies our own grace period
             max_instances=1,
         )
+        self._report_subscriptions()
 
     reschedule = add
 
@@ -247,6 +266,11 @@ class BriefingScheduler:
             if job.id == job_id(subscription_id) or job.id.startswith(prefix):
                 with contextlib.suppress(JobLookupError):
                     self._scheduler.remove_job(job.id)
+        self._report_subscriptions()
+
+    def _report_subscriptions(self) -> None:
+        count = sum(1 for job in self.jobs() if job.id.startswith(_JOB_PREFIX))
+        self.telemetry.subscriptions(count)
 
     def jobs(self) -> list[Any]:
         return self._scheduler.get_jobs() if self._scheduler else []
@@ -343,6 +367,22 @@ class BriefingScheduler:
         reason: Reason = Reason.ON_TIME,
     ) -> SlotResult:
         """Claim, build, publish, record. Never raises: every outcome is recorded."""
+        result = await self._run_slot(subscription_id, scheduled_for, now=now, reason=reason)
+        recorded = _RECORDED.get(result.outcome)
+        if recorded == "sent" and result.note is not None:
+            recorded = "late"
+        if recorded is not None:
+            self.telemetry.briefing(recorded)
+        return result
+
+    async def _run_slot(
+        self,
+        subscription_id: int,
+        scheduled_for: datetime,
+        *,
+        now: datetime | None,
+        reason: Reason,
+    ) -> SlotResult:
         now = now or self.clock()
         sub = self.subscriptions.get(subscription_id)
         publisher = self.publishers.get(sub.platform) if sub else None
@@ -389,7 +429,12 @@ class BriefingScheduler:
             error = f"erreur inattendue ({type(err).__name__})"
             return await self._failed(sub, publisher, delivery.id, scheduled_for, error, now)
         self.deliveries.mark_sent(delivery.id, now=now, note=note)
-        log.info("briefing for %s (slot %s) posted", sub.channel_ref, scheduled_for.isoformat())
+        log.info(
+            "briefing for %s (slot %s) posted",
+            sub.channel_ref,
+            scheduled_for.isoformat(),
+            extra=_fields(sub, scheduled_for),
+        )
         return SlotResult(sub.id, scheduled_for, Outcome.SENT, note=note)
 
     async def _failed(
@@ -402,7 +447,13 @@ class BriefingScheduler:
         now: datetime,
     ) -> SlotResult:
         failures = self.deliveries.mark_failed(delivery_id, error, now=now)
-        log.warning("briefing for %s failed (%d in a row): %s", sub.channel_ref, failures, error)
+        log.warning(
+            "briefing for %s failed (%d in a row): %s",
+            sub.channel_ref,
+            failures,
+            error,
+            extra=_fields(sub, scheduled_for),
+        )
         if failures >= self.max_failures:
             message = pause_message(failures, error)
             self.subscriptions.pause(sub.id, message)
@@ -422,8 +473,17 @@ class BriefingScheduler:
         return value
 
 
+_JOB_PREFIX = "briefing:"
+
+
+def _fields(sub: Subscription, scheduled_for: datetime) -> dict[str, str]:
+    """The context fields of a slot's log records, for JSON logs to filter on."""
+    ref = sub.channel_ref
+    return {"platform": ref.platform, "channel": ref.channel, "slot": scheduled_for.isoformat()}
+
+
 def job_id(subscription_id: int) -> str:
-    return f"briefing:{subscription_id}"
+    return f"{_JOB_PREFIX}{subscription_id}"
 
 
 def _duration(delta: timedelta) -> str:

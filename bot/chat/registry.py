@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from rapidfuzz import fuzz, process
 
@@ -26,6 +27,7 @@ from .context import CommandContext
 from .guard import Guard
 from .ratelimit import RateLimiter, rate_limited_message
 from .replies import Block, Reply, ReplyKind, error
+from .telemetry import NULL_TELEMETRY, QuestionOutcome, Telemetry
 from .text import fold
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ Handler = Callable[..., Awaitable[Reply]]
 Completer = Callable[[str, int], Sequence["str | Choice"]]
 TextParser = Callable[[str], Mapping[str, str]]
 F = TypeVar("F", bound=Callable[..., Any])
+Recorded = Literal["question", "actor_lookup"]
 
 MAX_CHOICES = 25
 HELP_WORDS = frozenset({"help", "aide", "?"})
@@ -94,6 +97,7 @@ class CommandSpec:
     acknowledge first. `rate_limited`: counts against the per-person limit. `hidden`:
     not offered in menus and help (a button's action). `parse` replaces the default
     reading of text options. `default`: a plain line of text is this command's `rest`.
+    `records`: the telemetry event each run counts as ("question", "actor_lookup").
     """
 
     name: str
@@ -110,6 +114,7 @@ class CommandSpec:
     hidden: bool = False
     default: bool = False
     parse: TextParser | None = None
+    records: Recorded | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +228,11 @@ class Entry:
 
 
 class Registry:
-    """Every command of the bot, and the one entry point into their handlers."""
+    """Every command of the bot, and the one entry point into their handlers.
+
+    `telemetry` hears of every question (outcome and latency), actor look-up and
+    rate-limited refusal, as the commands' `records` declare.
+    """
 
     def __init__(
         self,
@@ -231,9 +240,11 @@ class Registry:
         *,
         guard: Guard,
         limiter: RateLimiter,
+        telemetry: Telemetry = NULL_TELEMETRY,
     ) -> None:
         self.guard = guard
         self.limiter = limiter
+        self.telemetry = telemetry
         ordered: list[tuple[int, int, Command]] = []
         completers: dict[str, Completer] = {}
         for position, handler in enumerate(handlers):
@@ -295,7 +306,30 @@ class Registry:
         cmd = target if isinstance(target, Command) else self.find(target)
         if cmd is None:
             return self.unknown(str(target))
-        return await self.guard.run(cmd.path, lambda: self._run(ctx, cmd, args))
+        refusal = self._rate_limit(ctx, cmd)
+        if refusal is not None:
+            self.telemetry.rate_limited(ctx.channel.platform)
+            return refusal
+        started = time.perf_counter()
+        reply = await self.guard.run(cmd.path, lambda: self._run(ctx, cmd, args))
+        self._record(ctx, cmd, reply, time.perf_counter() - started)
+        return reply
+
+    def _rate_limit(self, ctx: CommandContext, cmd: Command) -> Reply | None:
+        if cmd.spec.rate_limited and ctx.channel.platform != "console":
+            key = f"{ctx.channel.platform}:{ctx.channel.workspace}:{ctx.user_id}"
+            if not self.limiter.allow(key):
+                return error(
+                    rate_limited_message(self.limiter.retry_after(key)), title="Un instant"
+                )
+        return None
+
+    def _record(self, ctx: CommandContext, cmd: Command, reply: Reply, seconds: float) -> None:
+        platform = ctx.channel.platform
+        if cmd.spec.records == "question":
+            self.telemetry.question(platform, question_outcome(reply), seconds)
+        elif cmd.spec.records == "actor_lookup":
+            self.telemetry.actor_lookup(platform)
 
     async def _run(
         self, ctx: CommandContext, cmd: Command, args: Mapping[str, str | None]
@@ -358,12 +392,6 @@ class Registry:
         return await self._run_read(ctx, cmd, rest)
 
     async def _refusal(self, ctx: CommandContext, cmd: Command) -> Reply | None:
-        if cmd.spec.rate_limited and ctx.channel.platform != "console":
-            key = f"{ctx.channel.platform}:{ctx.channel.workspace}:{ctx.user_id}"
-            if not self.limiter.allow(key):
-                return error(
-                    rate_limited_message(self.limiter.retry_after(key)), title="Un instant"
-                )
         if cmd.spec.in_channel and ctx.is_direct:
             return error(
                 "Cette commande se tape dans un canal, pas en message privé : "
@@ -464,6 +492,16 @@ class Registry:
 
 
 HELP_SPEC = CommandSpec("help", "Cette aide", aliases=("aide", "?"))
+
+
+def question_outcome(reply: Reply) -> QuestionOutcome:
+    """Answered, declined (the articles do not answer) or error (anything else: refused
+    input, a failure, a check the caller did not pass)."""
+    if reply.kind is ReplyKind.ANSWER:
+        return "answered"
+    if reply.kind is ReplyKind.NO_ANSWER:
+        return "declined"
+    return "error"
 
 
 def _limits(spec: CommandSpec, handler: object) -> dict[str, int]:

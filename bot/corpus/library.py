@@ -83,7 +83,9 @@ class Library:
     """Owns the current snapshot of `folder`.
 
     `prepare` are the derivations computed for each new snapshot before it is served;
-    `listeners` are told of every new snapshot (and the one it replaces).
+    `listeners` are told of every new snapshot (and the one it replaces); `on_rescan` is
+    called after each rescan that read the folder without error, changed or not, so an
+    operator can tell a quiet folder from a rescan that keeps failing.
     """
 
     def __init__(
@@ -92,15 +94,22 @@ class Library:
         *,
         prepare: Sequence[Derivation[Any]] = (),
         listeners: Sequence[Listener] = (),
+        on_rescan: Callable[[], None] = lambda: None,
     ) -> None:
         self.folder = Path(folder)
         self.prepare = tuple(prepare)
         self._listeners: list[Listener] = list(listeners)
+        self._on_rescan = on_rescan
         self._current: Snapshot | None = None
         self._lock = threading.Lock()
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether a snapshot is served yet (`current` would read the folder otherwise)."""
+        return self._current is not None
 
     @property
     def current(self) -> Snapshot:
@@ -143,7 +152,12 @@ class Library:
 
     def refresh(self) -> bool:
         """Rebuild if the folder changed; True when a new snapshot is served."""
-        if not self.changed():
+        try:
+            changed = fingerprint(self.folder) != self.current.fingerprint
+        except OSError:  # the folder is gone or unreadable: keep serving, not a success
+            return False
+        if not changed:
+            self._on_rescan()
             return False
         try:
             snapshot = self.build()
@@ -162,6 +176,7 @@ class Library:
         for problem in snapshot.problems:
             log.warning("skipped %s", problem)
         self._swap(snapshot)
+        self._on_rescan()
         return True
 
     async def watch(self, interval: float, stop: asyncio.Event) -> None:

@@ -5,6 +5,8 @@ It lives apart from `engine.py` because the repositories import the engine's hel
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from bot.storage.deliveries import SqlDeliveries
 from bot.storage.engine import Transactions, make_engine, safe_url
 from bot.storage.feedback import SqlFeedback
@@ -34,6 +36,13 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({safe_url(self.engine)!r})"
+
+    def ping(self) -> bool:
+        """True when the database answers `SELECT 1`; raises the driver's error otherwise.
+
+        It checks out a pooled connection like any query, so it sees what queries see."""
+        with self.engine.connect() as connection:
+            return connection.execute(text("SELECT 1")).scalar_one() == 1
 
     def close(self) -> None:
         self.engine.dispose()

@@ -11,6 +11,12 @@ edit before any callback, an unknown interaction token, a message over the limit
 25 fields, 5 buttons per row) — with Discord's error codes, so the bot's error handling
 runs too. Tests script failures per route (`fail("POST", "/channels/1/messages", 403)`).
 
+It also serves a minimal gateway websocket under `/gateway` (`gateway_url`): HELLO, then
+READY for an IDENTIFY with the right token (4004 otherwise), RESUMED for a RESUME of its
+session, and an ACK for every heartbeat, in plain JSON text frames (discord.py inflates
+only binary ones). `drop()` closes it from Discord's side and can refuse new connections
+until `accept()`, to play an outage.
+
 The builders at the bottom produce INTERACTION_CREATE, MESSAGE_CREATE and GUILD_CREATE
 payloads as the gateway delivers them, to feed the client's own parsers.
 """
@@ -25,6 +31,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 API_VERSION = 10
@@ -119,11 +126,15 @@ class FakeDiscord:
     _runner: web.AppRunner | None = None
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
     base_url: str = ""
+    refusing: bool = False  # the gateway refuses new connections (an outage)
+    gateway_sessions: list[str] = field(default_factory=list)  # "identify" or "resume", in order
+    _socket: web.WebSocketResponse | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
     async def start(self) -> FakeDiscord:
         app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v{version:\\d+}/{path:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -134,9 +145,16 @@ class FakeDiscord:
         return self
 
     async def stop(self) -> None:
+        if self._socket is not None and not self._socket.closed:
+            await self._socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    @property
+    def gateway_url(self) -> str:
+        """Where the gateway listens (discord.py adds its own query string)."""
+        return self.base_url.replace("http://", "ws://", 1) + "/gateway"
 
     @property
     def api_base(self) -> str:
@@ -174,6 +192,17 @@ class FakeDiscord:
             enough = self._arrived.wait_for(lambda: len(self.calls) >= count)
             await asyncio.wait_for(enough, timeout)
         return self.calls
+
+    async def drop(self, *, refuse: bool = True) -> None:
+        """Close the gateway connection as Discord does when a node goes away (4000, which a
+        client may resume); with `refuse`, new connections fail until `accept()`."""
+        self.refusing = refuse
+        if self._socket is not None and not self._socket.closed:
+            await self._socket.close(code=4000, message=b"unknown error")
+
+    def accept(self) -> None:
+        """End the outage `drop(refuse=True)` began."""
+        self.refusing = False
 
     def for_interaction(self, token: str) -> list[Call]:
         """Everything the bot sent about one interaction, in order."""
@@ -229,6 +258,46 @@ class FakeDiscord:
         if path.startswith(("/webhooks/", "/interactions/")):  # the token is the credential
             return True
         return request.headers.get("Authorization") == f"Bot {self.token}"
+
+    # --- gateway ------------------------------------------------------------------------
+
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.refusing:
+            return web.Response(status=503, text="unavailable")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._socket = ws
+        sequence = itertools.count(1)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}, "s": None, "t": None})
+        async for message in ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                continue
+            payload = json.loads(message.data)
+            op, data = payload.get("op"), payload.get("d") or {}
+            if op == 1:  # heartbeat
+                await ws.send_json({"op": 11, "d": None, "s": None, "t": None})
+            elif op == 2:  # identify
+                if data.get("token") != self.token:
+                    await ws.close(code=4004, message=b"Authentication failed.")
+                    break
+                self.gateway_sessions.append("identify")
+                await ws.send_json({"op": 0, "t": "READY", "s": next(sequence), "d": self._ready()})
+            elif op == 6:  # resume
+                self.gateway_sessions.append("resume")
+                seq = int(data.get("seq") or 0) + 1
+                await ws.send_json({"op": 0, "t": "RESUMED", "s": seq, "d": {}})
+        return ws
+
+    def _ready(self) -> dict[str, Any]:
+        return {
+            "v": API_VERSION,
+            "user": bot_user(self.bot_id),
+            "guilds": [],
+            "session_id": "fake-session",
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(self.application_id), "flags": 0},
+            "shard": [0, 1],
+        }
 
     # --- login --------------------------------------------------------------------------
 

@@ -66,6 +66,8 @@ class FakeSlack:
         self._cond = asyncio.Condition()
         self._ws: web.WebSocketResponse | None = None
         self._connected = asyncio.Event()
+        self.connections = 0
+        self.refusing = False
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -238,7 +240,9 @@ class FakeSlack:
 
     # --- Socket Mode --------------------------------------------------------------------
 
-    async def _link(self, request: web.Request) -> web.WebSocketResponse:
+    async def _link(self, request: web.Request) -> web.StreamResponse:
+        if self.refusing:  # as Slack does during an outage: the handshake fails
+            return web.Response(status=503, text="unavailable")
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self._ws = ws
@@ -250,6 +254,7 @@ class FakeSlack:
                 "connection_info": {"app_id": "AFAKE"},
             }
         )
+        self.connections += 1
         self._connected.set()
         async for message in ws:
             if message.type == aiohttp.WSMsgType.TEXT:
@@ -261,6 +266,17 @@ class FakeSlack:
 
     async def wait_connected(self, timeout: float = 10.0) -> None:
         await asyncio.wait_for(self._connected.wait(), timeout)
+
+    async def drop(self, *, refuse: bool = True) -> None:
+        """Close the Socket Mode connection from Slack's side; with `refuse`, new
+        connections fail until `accept()`, so the outage lasts until the test ends it."""
+        self.refusing = refuse
+        if self._ws is not None and not self._ws.closed:
+            await self._ws.close(code=aiohttp.WSCloseCode.GOING_AWAY)
+
+    def accept(self) -> None:
+        """Let the bot reconnect after `drop`."""
+        self.refusing = False
 
     async def send_envelope(
         self, kind: str, payload: dict[str, Any], *, accepts_response_payload: bool = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.telemetry import BriefingOutcome, QuestionOutcome
+from bot.chat.telemetry import BriefingOutcome, QuestionOutcome
 
 
 @dataclass(frozen=True)

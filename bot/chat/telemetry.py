@@ -1,8 +1,10 @@
 """The one seam through which the core records operational events.
 
-The core (`bot/`) calls a `Telemetry` it was given in its constructor; the program
-(`briefbot/metrics.py`) exports the events to Prometheus. So no core module imports
-prometheus-client, and a core object built without telemetry uses `NullTelemetry`.
+The core (`bot/`) and the adapters call a `Telemetry` they were given in their
+constructor; the program (`briefbot/metrics.py`) exports the events to Prometheus. So no
+core module imports prometheus-client, and an object built without telemetry uses
+`NullTelemetry`. It lives in the chat contract because the adapters, which may import
+nothing else of the core, report their connection state through it.
 
 Every method is cheap, thread-safe in implementations, and never raises for a valid call:
 recording an event must not break the reply it describes.
