@@ -28,9 +28,13 @@ class Guard:
     async def run(self, name: str, call: Callable[[], Awaitable[Reply]]) -> Reply:
         try:
             return await call()
-        except self.unavailable:
-            log.exception("/%s failed: a dependency is unavailable", name)
+        except Exception as err:
+            return self.failure(name, err)
+
+    def failure(self, name: str, err: Exception) -> Reply:
+        """The reply for an exception that escaped `/name`, logged with its traceback."""
+        if isinstance(err, self.unavailable):
+            log.error("/%s failed: a dependency is unavailable", name, exc_info=err)
             return error(UNAVAILABLE, title="Service indisponible")
-        except Exception:
-            log.exception("/%s failed", name)
-            return error(INTERNAL_ERROR)
+        log.error("/%s failed", name, exc_info=err)
+        return error(INTERNAL_ERROR)

@@ -371,16 +371,14 @@ class Registry:
         return await self._run_read(ctx, default, text)
 
     async def _run_read(self, ctx: CommandContext, cmd: Command, text: str) -> Reply:
-        """Read the options from text, then run: the reading is guarded like the run."""
-
-        async def read_and_run() -> Reply:
-            try:
-                args = cmd.read_text(text)
-            except InputError as err:
-                return err.reply()
-            return await self._run(ctx, cmd, args)
-
-        return await self.guard.run(cmd.path, read_and_run)
+        """Read the options from text, then run; a parser's bug is guarded like a handler's."""
+        try:
+            args = cmd.read_text(text)
+        except InputError as err:
+            return err.reply()
+        except Exception as err:
+            return self.guard.failure(cmd.path, err)
+        return await self.run(ctx, cmd, args)
 
     async def _run_group(self, ctx: CommandContext, name: str, text: str) -> Reply:
         word, _, rest = text.strip().partition(" ")
