@@ -2,7 +2,8 @@
 
 Everything is built here, by constructor, in dependency order: the database, the
 derivations and the library, the feature handlers, the registry that serves them, then
-(at `start`) the adapters and the scheduler that posts through them. `briefbot run`
+(at `start`) the adapters, the scheduler that posts through them and the poller of
+the news sources. `briefbot run`
 starts every adapter whose credentials are configured (the console when none is);
 SIGINT/SIGTERM stop it cleanly: adapters finish in-flight replies, then the scheduler
 and the database close.
@@ -32,6 +33,9 @@ from bot.chat.publishing import Publisher
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.registry import Registry
 from bot.corpus.library import Snapshot
+from bot.sources.commands import SourceCommands
+from bot.sources.scheduler import SourceScheduler
+from bot.sources.service import make_poller
 from bot.storage.database import Database
 from bot.timeline.commands import TimelineCommands
 
@@ -73,6 +77,7 @@ class Application:
             db.first_seen,
         )
         self.changes = SubscriptionChanges()
+        self.sources = make_poller(s, db.sources)
         self.registry = Registry(
             (
                 AskCommands(
@@ -88,12 +93,14 @@ class Application:
                     db.subscriptions, db.deliveries, self.changes, self.digests.digest_reply
                 ),
                 TimelineCommands(lambda: self.derived.timeline(self.library.current)),
+                SourceCommands(self.sources, db.sources),
                 *handlers,
             ),
             guard=Guard(unavailable=(SQLAlchemyError,)),
             limiter=RateLimiter(s.rate_limit_per_minute, 60.0),
         )
         self.scheduler: BriefingScheduler | None = None
+        self.source_scheduler = SourceScheduler(self.sources, tick_seconds=s.sources_tick_seconds)
         self.adapters: list[Adapter] = []
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
@@ -137,6 +144,7 @@ class Application:
             log.info("%s adapter started", adapter.platform)
         self.scheduler = self.make_scheduler({a.platform: a for a in self.adapters})
         await self.scheduler.start()
+        await self.source_scheduler.start()
         self._watcher = asyncio.create_task(
             self.library.watch(self.settings.rescan_seconds, self._stop), name="corpus-watch"
         )
@@ -163,6 +171,7 @@ class Application:
                 await adapter.stop()
             except Exception:
                 log.exception("%s adapter did not stop cleanly", adapter.platform)
+        await self.source_scheduler.shutdown()
         if self.scheduler is not None:
             await self.scheduler.shutdown()
         if self._watcher is not None:
