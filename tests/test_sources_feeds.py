@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.sources.extract import extract_article
 from bot.sources.model import PAGE
 from bot.sources.poller import SourceError, SourcePoller
 from bot.storage.database import Database
@@ -270,3 +271,9 @@ async def test_failures_back_off_then_pause_the_source_with_the_reason(
     assert final.paused_reason is not None and "5 échecs" in final.paused_reason
     assert "HTTP 404" in final.paused_reason
     assert delays == sorted(delays) and delays[0] < delays[-1]
+
+
+def test_a_page_extracted_twice_gives_its_text_twice() -> None:
+    page = article_page("Deux fois", paragraphs("Le même article"))
+    first = extract_article(page, "http://example.org/a")
+    assert extract_article(page, "http://example.org/a").text == first.text

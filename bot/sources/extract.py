@@ -29,7 +29,11 @@ class Extracted:
 
 
 def extract_article(html: str, url: str, *, min_chars: int = MIN_TEXT_CHARS) -> Extracted:
-    """The article of `html`; NoText when fewer than `min_chars` characters remain."""
+    """The article of `html`; NoText when fewer than `min_chars` characters remain.
+
+    Without trafilatura's `deduplicate`: its cache is process-wide, so a page extracted a
+    second time (a retried item) came back empty.
+    """
     import trafilatura
 
     raw = trafilatura.extract(
@@ -40,7 +44,6 @@ def extract_article(html: str, url: str, *, min_chars: int = MIN_TEXT_CHARS) -> 
         include_comments=False,
         include_tables=False,
         favor_precision=True,
-        deduplicate=True,
         # The page's own date only: the extensive search took "© 2024" footers for dates.
         date_extraction_params={"extensive_search": False, "original_date": True},
     )

@@ -8,6 +8,9 @@ another one, or another source carrying the same story. A poll that dies half-wa
 leaves its items pending; the next poll of the same source takes them again, and the
 stable file name means a file already written is replaced, not duplicated.
 
+Parsing, extraction and writing run in worker threads: trafilatura takes tens of
+milliseconds a page, which would otherwise hold up every chat reply of the process.
+
 A failed poll (the feed unreachable, not a feed, malformed) backs off exponentially from
 the source's interval and pauses the source after `max_failures` in a row. An item that
 cannot be taken (404, no text, robots.txt) is shown as the source's last error and is
@@ -169,7 +172,7 @@ class SourcePoller:
         served = fetched.content_type
         if fetched.charset:
             served += f"; charset={fetched.charset}"
-        feed = parse_feed(fetched.body, fetched.url, served)
+        feed = await asyncio.to_thread(parse_feed, fetched.body, fetched.url, served)
         written: list[str] = []
         skipped = 0
         problems: list[str] = []
@@ -201,9 +204,11 @@ class SourcePoller:
             self._succeeded(source, fetched, source.title, taken=0, once=True)
             return PollResult(source.id, source.url, polled=True, skipped=1)
         try:
-            extracted = self._extract(fetched)
+            extracted = await asyncio.to_thread(self._extract, fetched)
             name = host_name(source.url)
-            ident = self._write(source, url, name, extracted.title, extracted, None)
+            ident = await asyncio.to_thread(
+                self._write, source, url, name, extracted.title, extracted, None
+            )
         except BaseException:
             self.store.release_url(url)
             raise
@@ -220,11 +225,13 @@ class SourcePoller:
         if not self.store.claim_url(url, source.id, now=now):
             return None
         try:
-            text = html_text(item.html) if item.html else ""
+            text = await asyncio.to_thread(html_text, item.html) if item.html else ""
             name = feed.title or host_name(source.url)
             if len(text) >= self.policy.feed_text_chars:
                 extracted = Extracted(text=text, title=item.title, date=item.date)
-                return self._write(source, url, name, item.title, extracted, item)
+                return await asyncio.to_thread(
+                    self._write, source, url, name, item.title, extracted, item
+                )
             if not await self.robots.allowed(url):
                 raise FetchError("page interdite par robots.txt")
             fetched = await self.fetcher.get(url)
@@ -232,8 +239,10 @@ class SourcePoller:
             if final != url and not self.store.claim_url(final, source.id, now=now):
                 self.store.mark_written(url, "", now=now)  # an alias of a page already taken
                 return None
-            extracted = self._extract(fetched)
-            ident = self._write(source, final, name, item.title, extracted, item)
+            extracted = await asyncio.to_thread(self._extract, fetched)
+            ident = await asyncio.to_thread(
+                self._write, source, final, name, item.title, extracted, item
+            )
             if final != url:
                 self.store.mark_written(url, ident or "", now=now)
             return ident
