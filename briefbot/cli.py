@@ -130,6 +130,7 @@ def build_parser() -> Parser:
     p = sub.add_parser("source", help="news sources: add|list|remove URL, or poll them all now")
     p.add_argument("action", choices=("add", "list", "remove", "poll"))
     p.add_argument("url", nargs="?", help="the feed or article URL (add, remove)")
+    p.add_argument("--interval", type=int, metavar="MINUTES", help="add: minutes between polls")
     _add_corpus(p)
     _add_json(p)
     p.set_defaults(func=cmd_source)
@@ -452,7 +453,8 @@ async def _source(args: argparse.Namespace, settings: Settings, database: Databa
         commands = SourceCommands(poller, database.sources)
         ctx = CommandContext(ChannelRef("console", "local", "cli"), user_id="cli")
         if args.action == "add":
-            reply = await commands.add(ctx, args.url)
+            interval = None if args.interval is None else str(args.interval)
+            reply = await commands.add(ctx, args.url, interval)
         elif args.action == "remove":
             reply = await commands.remove(ctx, args.url)
         else:

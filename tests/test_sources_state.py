@@ -16,6 +16,7 @@ from bot.chat.registry import Registry
 from bot.chat.replies import ReplyKind
 from bot.sources.commands import SourceCommands
 from bot.sources.poller import SourcePoller
+from bot.sources.scheduler import SourceScheduler
 from bot.sources.writer import ArticleWriter, NewArticle
 from bot.storage.database import Database
 from tests.fakes.news_site import NewsSite, rss
@@ -165,3 +166,38 @@ async def test_adding_a_refused_url_says_why(registry: Registry) -> None:
     reply = await registry.run_text(context(admin=True), "source", "add http://10.0.0.7/rss")
     assert reply.kind is ReplyKind.ERROR
     assert "réseau privé" in reply.plain_text()
+
+
+async def test_a_source_may_be_added_with_its_own_interval(
+    registry: Registry, site: NewsSite, db: Database
+) -> None:
+    feed = site.serve("/rss", rss(items(site, 1)), "application/rss+xml")
+    reply = await registry.run_text(context(admin=True), "source", f"add {feed} interval=30")
+    assert reply.kind is ReplyKind.SUCCESS
+    assert db.sources.list()[0].interval_seconds == 30 * 60
+
+
+async def test_an_interval_under_five_minutes_is_refused(
+    registry: Registry, site: NewsSite, db: Database
+) -> None:
+    feed = site.serve("/rss", rss(items(site, 1)), "application/rss+xml")
+    reply = await registry.run_text(context(admin=True), "source", f"add {feed} interval=2")
+    assert "5 minutes au moins" in reply.plain_text()
+    assert db.sources.list() == []
+
+
+async def test_the_scheduler_tick_polls_the_sources_that_are_due(
+    site: NewsSite, db: Database, tmp_path: Path
+) -> None:
+    folder, clock = tmp_path / "corpus", Clock()
+    poller = poller_for(db, folder, clock)
+    feed = site.serve("/rss", rss(items(site, 1)), "application/rss+xml")
+    await poller.add(feed, "admin")
+    site.serve("/rss", rss(items(site, 2)), "application/rss+xml")
+    scheduler = SourceScheduler(poller, tick_seconds=3600)
+    await scheduler.start()
+    clock.advance(minutes=20)
+    await scheduler.tick()
+    await scheduler.shutdown()
+    assert not scheduler.running
+    assert len(articles(folder)) == 2

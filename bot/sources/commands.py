@@ -20,7 +20,25 @@ from bot.sources.poller import SourceError, SourcePoller, canonical
 from bot.sources.ports import SourceStore
 
 URL_OPTION = (Option("url", "Adresse du flux RSS/Atom ou de l'article", required=True, rest=True),)
+ADD_OPTIONS = (
+    Option("url", "Adresse du flux RSS/Atom ou de l'article", required=True, max_length=2000),
+    Option("interval", "Minutes entre deux relèves (15 par défaut, 5 au moins)", max_length=6),
+)
 EXAMPLE = "/source add https://example.org/afrique/rss"
+
+
+def read_add_text(text: str) -> dict[str, str]:
+    """`URL [interval=30]` as typed in text (`intervalle=` too)."""
+    values: dict[str, str] = {}
+    for word in text.split():
+        key, sep, value = word.partition("=")
+        if sep and key.lower() in ("interval", "intervalle") and "://" not in key:
+            values["interval"] = value
+        elif "url" not in values:
+            values["url"] = word
+        else:
+            raise InputError(f"Une seule adresse à la fois, par exemple {EXAMPLE}")
+    return values
 
 
 @group("source", "Sources d'actualité suivies (flux RSS/Atom, articles)")
@@ -39,17 +57,25 @@ class SourceCommands:
     @command(
         "add",
         "Suivre un flux RSS/Atom, ou reprendre un article (administrateurs)",
-        options=URL_OPTION,
+        options=ADD_OPTIONS,
         example=EXAMPLE,
         aliases=("ajouter", "suivre"),
+        parse=read_add_text,
         admin=True,
         slow=True,
     )
-    async def add(self, ctx: CommandContext, url: str | None = None) -> Reply:
+    async def add(
+        self, ctx: CommandContext, url: str | None = None, interval: str | None = None
+    ) -> Reply:
         if not url:
             raise InputError(f"Donnez l'adresse d'un flux ou d'un article, par exemple {EXAMPLE}")
+        if interval is not None and not interval.isdigit():
+            raise InputError("interval= se donne en minutes, par exemple interval=30")
+        minutes = int(interval) if interval is not None else None
         try:
-            source, result = await self.poller.add(url, ctx.user_name or ctx.user_id)
+            source, result = await self.poller.add(
+                url, ctx.user_name or ctx.user_id, interval_minutes=minutes
+            )
         except SourceError as err:
             return error(str(err), title="Source non ajoutée")
         kind = "Flux suivi" if source.kind == FEED else "Article repris"
@@ -124,6 +150,7 @@ def _fields(source: Source, now: datetime) -> tuple[Field, ...]:
         state = "reprise une fois"
     fields = [
         Field("Type", "flux" if source.kind == FEED else "article"),
+        Field("Intervalle", f"{source.interval_seconds // 60} min"),
         Field("État", state),
         Field("Articles repris", str(source.articles_taken)),
         Field("Dernière relève", _moment(source.last_fetch, now)),

@@ -130,7 +130,7 @@ class Fetcher:
                         etag=headers.get("If-None-Match"),
                         last_modified=headers.get("If-Modified-Since"),
                     )
-                if resp.status >= 400 or resp.status != 200:
+                if resp.status != 200:
                     raise FetchError(f"HTTP {resp.status} pour {url[:200]}", resp.status)
                 body = await self._read(resp)
                 return Fetched(

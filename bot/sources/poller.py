@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_URL_CHARS = 2000
+MIN_INTERVAL_MINUTES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +88,19 @@ class SourcePoller:
 
     # -- adding ---------------------------------------------------------------------------
 
-    async def add(self, url: str, added_by: str) -> tuple[Source, PollResult]:
-        """Follow a feed, or take one article page; SourceError says why it cannot be."""
+    async def add(
+        self, url: str, added_by: str, *, interval_minutes: int | None = None
+    ) -> tuple[Source, PollResult]:
+        """Follow a feed (every `interval_minutes`, the policy's default when None), or
+        take one article page; SourceError says why it cannot be."""
         url = url.strip().strip("<>")
+        interval = self.policy.interval_seconds
+        if interval_minutes is not None:
+            if interval_minutes < MIN_INTERVAL_MINUTES:
+                raise SourceError(
+                    f"Intervalle trop court : {MIN_INTERVAL_MINUTES} minutes au moins."
+                )
+            interval = interval_minutes * 60
         if len(url) > MAX_URL_CHARS:
             raise SourceError(f"adresse trop longue (plus de {MAX_URL_CHARS} caractères)")
         try:
@@ -108,7 +119,7 @@ class SourcePoller:
             source = self.store.add(
                 url,
                 kind,
-                interval_seconds=self.policy.interval_seconds,
+                interval_seconds=interval,
                 added_by=added_by,
                 now=now,
             )
