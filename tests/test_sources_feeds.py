@@ -277,3 +277,25 @@ def test_a_page_extracted_twice_gives_its_text_twice() -> None:
     page = article_page("Deux fois", paragraphs("Le même article"))
     first = extract_article(page, "http://example.org/a")
     assert extract_article(page, "http://example.org/a").text == first.text
+
+
+async def test_an_article_page_robots_txt_disallows_is_not_added(
+    site: NewsSite, poller: SourcePoller
+) -> None:
+    site.serve("/robots.txt", "User-agent: briefbot\nDisallow: /prive/\n", "text/plain")
+    page = site.serve("/prive/2", article_page("Privé", paragraphs("Texte privé")))
+    with pytest.raises(SourceError, match=r"robots\.txt"):
+        await poller.add(page, "admin")
+    assert site.hits("/prive/2") == 0
+
+
+async def test_a_page_without_a_declared_charset_is_read_with_its_meta_charset(
+    site: NewsSite, poller: SourcePoller, folder: Path
+) -> None:
+    html = article_page("Édition spéciale", paragraphs("Une édition spéciale"))
+    html = html.replace('<meta charset="utf-8">', '<meta charset="windows-1252">')
+    page = site.serve("/cp1252", html.encode("cp1252"), "text/html", charset=None)
+    _source, result = await poller.add(page, "admin")
+    [meta] = articles(folder).values()
+    assert result.error is None
+    assert "Une édition spéciale : paragraphe 1." in str(meta["body"])

@@ -201,3 +201,25 @@ async def test_the_scheduler_tick_polls_the_sources_that_are_due(
     await scheduler.shutdown()
     assert not scheduler.running
     assert len(articles(folder)) == 2
+
+
+@pytest.mark.slow
+async def test_stopping_the_bot_mid_poll_cancels_it_without_counting_a_failure(
+    site: NewsSite, db: Database, tmp_path: Path
+) -> None:
+    clock = Clock()
+    poller = poller_for(db, tmp_path / "corpus", clock)
+    feed = site.serve("/rss", rss(items(site, 1)), "application/rss+xml")
+    source, _ = await poller.add(feed, "admin")
+    site.serve("/rss", rss(items(site, 2)), "application/rss+xml", delay=3.0)
+    scheduler = SourceScheduler(poller, tick_seconds=3600)
+    await scheduler.start()
+    clock.advance(minutes=20)
+    polling = asyncio.create_task(scheduler.tick())
+    while site.hits("/rss") < 2:
+        await asyncio.sleep(0.01)
+    await scheduler.shutdown()
+    await asyncio.gather(polling, return_exceptions=True)
+    after = db.sources.get(source.id)
+    assert after is not None
+    assert (after.consecutive_failures, after.last_error) == (0, None)

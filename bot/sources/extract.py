@@ -28,7 +28,7 @@ class Extracted:
     language: str | None = None
 
 
-def extract_article(html: str, url: str, *, min_chars: int = MIN_TEXT_CHARS) -> Extracted:
+def extract_article(html: str | bytes, url: str, *, min_chars: int = MIN_TEXT_CHARS) -> Extracted:
     """The article of `html`; NoText when fewer than `min_chars` characters remain.
 
     Without trafilatura's `deduplicate`: its cache is process-wide, so a page extracted a

@@ -109,6 +109,8 @@ class SourcePoller:
             raise SourceError(f"Adresse refusée : {err}.") from None
         if self.store.find(url) is not None:
             raise SourceError(f"Cette source est déjà suivie : {url}")
+        if not await self.robots.allowed(url):
+            raise SourceError(f"Le robots.txt de ce site interdit à briefbot de lire {url}.")
         try:
             fetched = await self.fetcher.get(url)
         except FetchError as err:
@@ -172,6 +174,9 @@ class SourcePoller:
             return await self._poll_feed(source, prefetched)
         except (FetchError, NotAFeed, NoText, ArticleError, UnicodeDecodeError) as err:
             return self._failed(source, _reason(err))
+        except Exception as err:  # a bug, or a library's surprise: still the source's error
+            log.exception("source %s: unexpected error", source.id)
+            return self._failed(source, f"erreur interne ({type(err).__name__})")
 
     async def _poll_feed(self, source: Source, prefetched: Fetched | None) -> PollResult:
         fetched = prefetched or await self.fetcher.get(
@@ -262,15 +267,17 @@ class SourcePoller:
             raise
 
     def _extract(self, fetched: Fetched) -> Extracted:
+        """The page's article. Bytes that do not match the charset the server declared
+        are an encoding error; without a declared charset, trafilatura reads the page's
+        own `<meta charset>`."""
         if fetched.content_type and fetched.content_type not in HTML_TYPES:
             raise NoText(f"pas une page HTML ({fetched.content_type[:60]})")
+        html: str | bytes = fetched.body
         if fetched.charset:
             try:
                 html = fetched.body.decode(fetched.charset)
             except LookupError:
                 raise NoText(f"encodage inconnu ({fetched.charset[:30]})") from None
-        else:
-            html = fetched.body.decode("utf-8")
         return extract_article(html, fetched.url)
 
     def _write(

@@ -22,6 +22,7 @@ class SourceScheduler:
         self.poller = poller
         self.tick_seconds = tick_seconds
         self._scheduler: Any = None
+        self._polling: asyncio.Task[Any] | None = None
 
     @property
     def running(self) -> bool:
@@ -46,18 +47,27 @@ class SourceScheduler:
 
     async def tick(self) -> None:
         """Poll what is due; a bug here is logged, never fatal to the bot."""
+        self._polling = asyncio.current_task()
         try:
             results = await self.poller.poll_due()
         except Exception:
             log.exception("polling the sources failed")
             return
+        finally:
+            self._polling = None
         taken = sum(len(r.written) for r in results)
         if taken:
             log.info("sources: %d new article(s)", taken)
 
     async def shutdown(self) -> None:
+        """Stop polling. A poll in flight is cancelled, not failed: its items stay pending
+        and the next poll of that source (this process or another) takes them again."""
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None and scheduler.running:
             scheduler.shutdown(wait=False)
             await asyncio.sleep(0)
+        polling = self._polling
+        if polling is not None and polling is not asyncio.current_task():
+            polling.cancel()
+            await asyncio.gather(polling, return_exceptions=True)
         await self.poller.fetcher.close()
