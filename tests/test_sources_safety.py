@@ -3,9 +3,11 @@ checked after resolution and again on every redirect."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bot.sources.fetch import Fetcher, FetchError, Limits
 from bot.sources.safety import AllowList, UnsafeURL, blocked_reason, check_url
@@ -116,3 +118,31 @@ def test_an_allow_list_entry_with_a_port_allows_that_port_only() -> None:
 def test_a_literal_private_address_is_refused_before_any_connection() -> None:
     with pytest.raises(UnsafeURL, match="réseau privé"):
         check_url("http://192.168.0.10/feed", AllowList())
+
+
+class FixedResolver(AbstractResolver):
+    """DNS that answers `address` for every name (a rebinding attacker's second answer)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            ResolveResult(
+                hostname=host, host=self.address, port=port, family=family, proto=0, flags=0
+            )
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_public_name_that_resolves_to_a_private_address_is_refused() -> None:
+    fetcher = Fetcher(AllowList(), Limits(timeout_seconds=5), resolver=FixedResolver("10.9.8.7"))
+    try:
+        with pytest.raises(FetchError, match=r"news\.example pointe vers une adresse réseau privé"):
+            await fetcher.get("http://news.example/rss")
+    finally:
+        await fetcher.close()
