@@ -2,7 +2,8 @@
 
 Rows: the seeds evaluation set, PIAF (clean, then accents stripped with a typo in every
 third long word), a synthetic corpus of 100,000 sections, `briefbot ask` start-up, actor
-look-up and autocomplete, and a burst of slash commands on the local fake Slack.
+look-up and autocomplete, a burst of slash commands on the local fake Slack, and the
+ingest of 1,000 feed items from a local news site.
 Targets are printed beside the figures; the run never fails on a missed target, it says so.
 """
 
@@ -255,6 +256,22 @@ def slack_row(n: int) -> Row:
     )
 
 
+def sources_row(items: int) -> Row:
+    """In its own process, so the peak RSS is the ingest's alone."""
+    command = [sys.executable, "-m", "benchmarks.sources_bench", "--items", str(items)]
+    done = subprocess.run(command, check=True, capture_output=True, cwd=ROOT, text=True)
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    return Row(
+        f"ingest {items:,} feed items (local site)",
+        "briefbot sources",
+        extra=(
+            f"{r['written']} written in {r['ingest_s']} s; peak RSS {r['peak_rss_mb']} MB; "
+            f"answerable {r['answerable_s']} s after (answered: {r['answered']})"
+        ),
+        target="all written, answerable",
+    )
+
+
 def _fmt(value: float | None, digits: int) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
@@ -277,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 PIAF question in 10, 10k sections")
     parser.add_argument("--sections", type=int, default=100_000, help="synthetic corpus size")
     parser.add_argument("--skip-slack", action="store_true")
+    parser.add_argument("--sources-items", type=int, default=1000, help="feed items to ingest")
     args = parser.parse_args(argv)
     every = 10 if args.quick else 1
     sections = 10_000 if args.quick else args.sections
@@ -289,6 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda: [startup_row()],
         actor_rows,
         (lambda: []) if args.skip_slack else (lambda: [slack_row(100)]),
+        lambda: [sources_row(100 if args.quick else args.sources_items)],
     ):
         rows.extend(part())
         print(f"… {len(rows)} rows, {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -9,6 +9,7 @@ an error message.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ from pydantic_settings import (
 )
 
 DEFAULT_CONFIG_FILE = Path("config/briefbot.toml")
+_HOST_PORT = re.compile(r"(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?")
 
 
 def env_names(*names: str) -> AliasChoices:
@@ -87,6 +89,16 @@ class Settings(SettingsBase):
     briefing_retry_seconds: int = Field(60, ge=1)
     rate_limit_per_minute: int = Field(10, ge=1)
 
+    sources_interval_minutes: int = Field(15, ge=5, description="Default poll interval")
+    sources_allow_hosts: str = Field(
+        "", description="host or host:port, comma-separated, exempt from the address check"
+    )
+    sources_max_bytes: int = Field(5_000_000, ge=10_000)
+    sources_timeout_seconds: float = Field(20.0, gt=0, le=300)
+    sources_max_redirects: int = Field(5, ge=0, le=20)
+    sources_max_failures: int = Field(5, ge=1)
+    sources_tick_seconds: float = Field(60.0, gt=0, description="How often due sources are polled")
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -102,6 +114,14 @@ class Settings(SettingsBase):
         if fmt not in {"text", "json"}:
             raise ValueError("must be text or json")
         return fmt
+
+    @field_validator("sources_allow_hosts")
+    @classmethod
+    def _allow_hosts(cls, value: str) -> str:
+        for item in (v.strip() for v in value.split(",")):
+            if item and not _HOST_PORT.fullmatch(item):
+                raise ValueError("expected host or host:port, comma-separated")
+        return value
 
     @property
     def effective_database_url(self) -> str:

@@ -2,12 +2,13 @@
 
 Everything is built here, by constructor, in dependency order: the database, the
 derivations and the library, the feature handlers, the registry that serves them, then
-(at `start`) the adapters and the scheduler that posts through them. `briefbot run`
-starts every adapter whose credentials are configured (the console when none is);
-SIGINT/SIGTERM stop it cleanly: adapters finish in-flight replies, then the scheduler
-and the database close. Every part reports to one `PrometheusTelemetry`; with
-`BRIEFBOT_STATUS_PORT` set, the status server serves it and the readiness probes, started
-first and stopped last so it answers for the whole life of the process.
+(at `start`) the adapters, the scheduler that posts through them and the poller of the
+news sources. `briefbot run` starts every adapter whose credentials are configured (the
+console when none is); SIGINT/SIGTERM stop it cleanly: adapters finish in-flight
+replies, then the schedulers and the database close. Every part reports to one
+`PrometheusTelemetry`; with `BRIEFBOT_STATUS_PORT` set, the status server serves it and
+the readiness probes, started first and stopped last so it answers for the whole life of
+the process.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from bot.chat.ratelimit import RateLimiter
 from bot.chat.registry import Registry
 from bot.corpus.library import Snapshot
 from bot.settings import ConfigError
+from bot.sources.commands import SourceCommands
+from bot.sources.scheduler import SourceScheduler
+from bot.sources.service import make_poller
 from bot.storage.database import Database
 from bot.timeline.commands import TimelineCommands
 
@@ -81,6 +85,7 @@ class Application:
             db.first_seen,
         )
         self.changes = SubscriptionChanges()
+        self.sources = make_poller(s, db.sources)
         self.registry = Registry(
             (
                 AskCommands(
@@ -96,6 +101,7 @@ class Application:
                     db.subscriptions, db.deliveries, self.changes, self.digests.digest_reply
                 ),
                 TimelineCommands(lambda: self.derived.timeline(self.library.current)),
+                SourceCommands(self.sources, db.sources),
                 *handlers,
             ),
             guard=Guard(unavailable=(SQLAlchemyError,)),
@@ -108,6 +114,7 @@ class Application:
                 host=s.status_host, port=s.status_port, probes=self.probes(), metrics=telemetry
             )
         self.scheduler: BriefingScheduler | None = None
+        self.source_scheduler = SourceScheduler(self.sources, tick_seconds=s.sources_tick_seconds)
         self.adapters: list[Adapter] = []
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
@@ -186,6 +193,7 @@ class Application:
             log.info("%s adapter started", adapter.platform)
         self.scheduler = self.make_scheduler({a.platform: a for a in self.adapters})
         await self.scheduler.start()
+        await self.source_scheduler.start()
         self._watcher = asyncio.create_task(
             self.library.watch(self.settings.rescan_seconds, self._stop), name="corpus-watch"
         )
@@ -214,6 +222,7 @@ class Application:
                 await adapter.stop()
             except Exception:
                 log.exception("%s adapter did not stop cleanly", adapter.platform)
+        await self.source_scheduler.shutdown()
         if self.scheduler is not None:
             await self.scheduler.shutdown()
         if self._watcher is not None:

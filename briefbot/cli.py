@@ -37,7 +37,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("briefbot")
 
 
-QUIET_COMMANDS = {"ask", "actor", "actors", "digest", "timeline", "subscriptions", "feedback"}
+QUIET_COMMANDS = {
+    "ask",
+    "actor",
+    "actors",
+    "digest",
+    "timeline",
+    "subscriptions",
+    "feedback",
+    "source",
+}
 
 
 class CliError(Exception):
@@ -118,6 +127,14 @@ def build_parser() -> Parser:
     p = sub.add_parser("feedback", help="thumbs up/down given to answers")
     _add_json(p)
     p.set_defaults(func=cmd_feedback)
+
+    p = sub.add_parser("source", help="news sources: add|list|remove URL, or poll them all now")
+    p.add_argument("action", choices=("add", "list", "remove", "poll"))
+    p.add_argument("url", nargs="?", help="the feed or article URL (add, remove)")
+    p.add_argument("--interval", type=int, metavar="MINUTES", help="add: minutes between polls")
+    _add_corpus(p)
+    _add_json(p)
+    p.set_defaults(func=cmd_source)
 
     p = sub.add_parser("discord-invite", help="print the Discord OAuth2 invite URL")
     p.add_argument("--application-id", type=int, help="default: DISCORD_APPLICATION_ID")
@@ -394,6 +411,54 @@ def cmd_feedback(args: argparse.Namespace, config: Config) -> int:
             f"→ {r.article} / {r.section}"
         )
     return 0
+
+
+def cmd_source(args: argparse.Namespace, config: Config) -> int:
+    """The `/source` commands run by the operator (an admin), and `poll`: every source
+    once now, then exit (exit 1 if any failed)."""
+    if args.action in ("add", "remove") and not args.url:
+        raise CliError(f"source {args.action}: give the URL of the feed or the article")
+    database = _database(config.core)
+    try:
+        return asyncio.run(_source(args, config.core, database))
+    finally:
+        database.close()
+
+
+async def _source(args: argparse.Namespace, settings: Settings, database: Database) -> int:
+    from bot.chat.context import ChannelRef, CommandContext
+    from bot.sources.commands import SourceCommands, source_json
+    from bot.sources.service import make_poller
+
+    poller = make_poller(settings, database.sources)
+    try:
+        if args.action == "poll":
+            results = await poller.poll_all()
+            if args.json:
+                _print_json([to_json(r) for r in results])
+            for r in results if not args.json else ():
+                state = r.error or f"{len(r.written)} new, {r.skipped} already taken"
+                print(f"{r.url}  {'not modified' if r.not_modified else state}")
+            return 1 if any(r.error for r in results) else 0
+        commands = SourceCommands(poller, database.sources)
+        ctx = CommandContext(ChannelRef("console", "local", "cli"), user_id="cli")
+        if args.action == "add":
+            interval = None if args.interval is None else str(args.interval)
+            reply = await commands.add(ctx, args.url, interval)
+        elif args.action == "remove":
+            reply = await commands.remove(ctx, args.url)
+        else:
+            if args.json:
+                _print_json([source_json(s) for s in database.sources.list()])
+                return 0
+            reply = await commands.list_all(ctx)
+        if args.json:
+            _print_json({"ok": not reply.is_error, "title": reply.title, **reply.data})
+        else:
+            print(reply.plain_text())
+        return 2 if reply.is_error else 0
+    finally:
+        await poller.fetcher.close()
 
 
 def cmd_discord_invite(args: argparse.Namespace, config: Config) -> int:

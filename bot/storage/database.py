@@ -12,12 +12,13 @@ from bot.storage.engine import Transactions, make_engine, safe_url
 from bot.storage.feedback import SqlFeedback
 from bot.storage.first_seen import SqlFirstSeen
 from bot.storage.schema import migrate
+from bot.storage.sources import SqlSources
 from bot.storage.subscriptions import SqlSubscriptions
 
 
 class Database:
     """Opens `url` (SQLite by path or PostgreSQL), brings its schema up to date, and
-    serves the briefing and feedback ports. Raises StorageError if the schema cannot be
+    serves the briefing, feedback and sources ports. Raises StorageError if the schema cannot be
     brought up to date (a newer briefbot's database, say)."""
 
     def __init__(self, url: str) -> None:
@@ -33,6 +34,7 @@ class Database:
         self.deliveries = SqlDeliveries(transactions)
         self.first_seen = SqlFirstSeen(transactions)
         self.feedback = SqlFeedback(transactions)
+        self.sources = SqlSources(transactions)
 
     def __repr__(self) -> str:
         return f"Database({safe_url(self.engine)!r})"

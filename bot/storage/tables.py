@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 TEXT_LIMIT = 500
+URL_LIMIT = 2000
 
 R = TypeVar("R", bound="DataclassInstance")
 
@@ -118,6 +119,53 @@ class FeedbackRow(Base):
     section: Mapped[str | None] = mapped_column(Text, nullable=True)
     value: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SourceRow(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(URL_LIMIT), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_poll: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_fetch: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_success: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    etag: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    title: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
+    articles_taken: Mapped[int] = mapped_column(Integer, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_reason: Mapped[str | None] = mapped_column(String(TEXT_LIMIT), nullable=True)
+
+
+class SourcePollRow(Base):
+    """A claimed poll slot: (source, slot) is the primary key, so one process wins it."""
+
+    __tablename__ = "source_polls"
+
+    source_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slot: Mapped[str] = mapped_column(String(64), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SourceItemRow(Base):
+    """A canonical URL seen by any source (kept when the source is removed)."""
+
+    __tablename__ = "source_items"
+
+    url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    source_id: Mapped[int] = mapped_column(Integer, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    article_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 def to_record(cls: type[R], row: Base, **computed: Any) -> R:
