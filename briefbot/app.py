@@ -14,9 +14,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -39,6 +41,33 @@ from .derived import Derived
 from .settings import Config
 
 log = logging.getLogger(__name__)
+
+
+def test_hooks(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Scheduler hooks for the kill test, off unless their variable is set (never in
+    production): `BRIEFBOT_TEST_SLOT_SECONDS=N` makes every subscription due every N
+    seconds; `BRIEFBOT_TEST_PAUSE_AT=claim,post,mark` makes a slot write a marker file in
+    `BRIEFBOT_TEST_MARKER_DIR` at those points and then wait forever, to be killed."""
+    hooks: dict[str, Any] = {}
+    if environ.get("BRIEFBOT_TEST_SLOT_SECONDS"):
+        from apscheduler.triggers.cron import CronTrigger
+
+        every = int(environ["BRIEFBOT_TEST_SLOT_SECONDS"])
+        hooks["trigger_of"] = lambda _sub: CronTrigger(second=f"*/{every}", timezone=dt.UTC)
+    points = {p for p in environ.get("BRIEFBOT_TEST_PAUSE_AT", "").split(",") if p}
+    if points:
+        folder = Path(environ.get("BRIEFBOT_TEST_MARKER_DIR", "."))
+
+        async def pause_at(point: str, subscription_id: int, scheduled_for: dt.datetime) -> None:
+            if point not in points:
+                return
+            name = f"{point}-{os.getpid()}-{subscription_id}-{scheduled_for:%H%M%S}"
+            (folder / f"{name}.tmp").write_text(point)
+            (folder / f"{name}.tmp").rename(folder / name)
+            await asyncio.Event().wait()
+
+        hooks["checkpoint"] = pause_at
+    return hooks
 
 
 def configured_platforms(config: Config) -> tuple[str, ...]:
@@ -153,6 +182,10 @@ class Application:
             grace=dt.timedelta(seconds=s.briefing_grace_seconds),
             max_failures=s.briefing_max_failures,
             retry_base=dt.timedelta(seconds=s.briefing_retry_seconds),
+            lease=dt.timedelta(seconds=s.briefing_lease_seconds),
+            sync_interval=dt.timedelta(seconds=s.briefing_sync_seconds),
+            unavailable=(SQLAlchemyError,),
+            **test_hooks(os.environ),
         )
 
     async def stop(self) -> None:

@@ -4,7 +4,7 @@ to the scheduler (Forbidden and NotFound are permanent, the rest transient)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -163,7 +163,7 @@ async def scheduled(bot: DiscordHarness, *, max_failures: int) -> tuple[Briefing
 
 async def test_the_scheduler_posts_a_briefing_through_the_adapter(bot: DiscordHarness) -> None:
     scheduler, sub_id = await scheduled(bot, max_failures=3)
-    now = datetime(2024, 4, 22, 8, 0, tzinfo=UTC)
+    now = datetime.now(UTC) + timedelta(days=1)  # a slot after the subscription
     result = await scheduler.run_slot(sub_id, now, now=now)
     assert result.outcome is Outcome.SENT
     assert len(posts(bot)) >= 1
@@ -172,7 +172,7 @@ async def test_the_scheduler_posts_a_briefing_through_the_adapter(bot: DiscordHa
 async def test_a_forbidden_channel_ends_up_paused(bot: DiscordHarness) -> None:
     scheduler, sub_id = await scheduled(bot, max_failures=1)
     bot.fake.fail("POST", MESSAGES, 403, code=50013, times=2)  # the briefing, then the note
-    now = datetime(2024, 4, 22, 8, 0, tzinfo=UTC)
+    now = datetime.now(UTC) + timedelta(days=1)  # a slot after the subscription
     result = await scheduler.run_slot(sub_id, now, now=now)
     assert result.outcome is Outcome.PAUSED
     assert "n'a pas le droit d'écrire" in (result.error or "")

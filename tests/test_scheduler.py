@@ -21,7 +21,7 @@ from bot.briefings.scheduler import (
 )
 from bot.briefings.subscription import SENT, SKIPPED, Subscription
 from bot.chat.context import ChannelRef
-from bot.chat.publishing import DeliveryError
+from bot.chat.publishing import Accepted, DeliveryError
 from bot.chat.replies import Block, Reply, ReplyKind
 from bot.storage.database import Database
 from tests.fakes.briefing_store import InMemoryBriefings
@@ -35,28 +35,76 @@ CREATED = MONDAY_0800 - timedelta(days=3)  # subscribed the Friday before
 
 
 class FakePublisher:
-    """Records posts; channels in `failing` raise like a deleted channel would."""
+    """Records posts like a platform that recognises a slot's messages by their key.
+
+    A briefing is `parts` messages; `messages` holds every accepted (channel, key, part),
+    `posts` each briefing whose first message was accepted. Channels in `failing` raise
+    like a deleted channel would, in `flaky` like a rate limit; `fail_at[channel] = part`
+    refuses that part once; `lost_answer[channel] = part` accepts that part once and then
+    answers nothing (a timeout after sending). With `history`, a `check` finds the parts
+    already accepted and does not post them again."""
 
     platform = "slack"
 
-    def __init__(self, failing: set[str] | None = None) -> None:
+    def __init__(
+        self, failing: set[str] | None = None, *, parts: int = 1, history: bool = True
+    ) -> None:
         self.posts: list[tuple[str, Reply]] = []
+        self.messages: list[tuple[str, str, int]] = []
         self.paused: list[tuple[str, str]] = []
         self.failing = failing or set()
+        self.flaky: set[str] = set()
+        self.fail_at: dict[str, int] = {}
+        self.lost_answer: dict[str, int] = {}
+        self.parts = parts
+        self.history = history
         self.gates: dict[str, asyncio.Event] = {}
 
-    async def publish(self, channel: ChannelRef, reply: Reply) -> None:
-        if channel.channel in self.gates:
-            await self.gates[channel.channel].wait()
-        if channel.channel in self.failing:
+    async def publish(
+        self,
+        channel: ChannelRef,
+        reply: Reply,
+        *,
+        key: str = "",
+        skip: int = 0,
+        check: bool = False,
+        accepted: Accepted | None = None,
+    ) -> int:
+        name = channel.channel
+        if name in self.gates:
+            await self.gates[name].wait()
+        if name in self.failing:
             raise DeliveryError("channel_not_found", permanent=True)
-        self.posts.append((channel.channel, reply))
+        if name in self.flaky:
+            raise DeliveryError("ratelimited", permanent=False)
+        there = {part for c, k, part in self.messages if (c, k) == (name, key)}
+        for part in range(skip, self.parts):
+            if self.fail_at.get(name) == part:
+                del self.fail_at[name]
+                raise DeliveryError("erreur Slack (internal_error)", permanent=False)
+            if not (check and self.history and part in there):
+                self.messages.append((name, key, part))
+                if part == 0:
+                    self.posts.append((name, reply))
+            if self.lost_answer.get(name) == part:
+                del self.lost_answer[name]
+                raise DeliveryError("délai dépassé", permanent=False, maybe_sent=True)
+            if accepted is not None:
+                await accepted(part + 1)
+        return self.parts
 
     async def notify_paused(self, channel: ChannelRef, reason: str) -> None:
         self.paused.append((channel.channel, reason))
 
     def channels(self) -> list[str]:
         return [channel for channel, _ in self.posts]
+
+    def per_slot(self) -> dict[tuple[str, int], int]:
+        """How many times each (slot key, part) was accepted."""
+        counts: dict[tuple[str, int], int] = {}
+        for _, key, part in self.messages:
+            counts[key, part] = counts.get((key, part), 0) + 1
+        return counts
 
 
 def digest(sub: Subscription, since: datetime | None) -> Reply:
@@ -238,15 +286,21 @@ async def test_a_second_start_after_a_missed_slot_posts_it_only_once(db_url: str
     db.close()
 
 
-async def test_a_crash_after_claiming_never_posts_the_slot_again(db: Database) -> None:
+async def test_a_claim_left_by_a_dead_process_is_taken_over_at_restart_with_a_note(
+    db: Database,
+) -> None:
     sub = subscribe(db)
-    db.deliveries.claim(sub.id, MONDAY_0800, now=MONDAY_0800)  # claimed, then the bot died
+    lease_until = MONDAY_0800 + timedelta(minutes=1)
+    db.deliveries.claim(
+        sub.id, MONDAY_0800, now=MONDAY_0800, owner="1:dead", lease_until=lease_until
+    )
     publisher = FakePublisher()
 
-    results = await make_scheduler(db, publisher).catch_up(MONDAY_0800 + timedelta(minutes=5))
+    [result] = await make_scheduler(db, publisher).catch_up(MONDAY_0800 + timedelta(minutes=5))
 
-    assert results == []
-    assert publisher.posts == []
+    assert (result.outcome, result.scheduled_for) == (Outcome.SENT, MONDAY_0800)
+    assert result.note is not None and "s'est arrêté en cours d'envoi" in result.note
+    assert publisher.channels() == ["C-general"]
 
 
 # --- missed runs -----------------------------------------------------------------------
@@ -321,7 +375,8 @@ async def test_a_failing_channel_is_retried_with_backoff_then_paused_beside_a_he
 ) -> None:
     healthy = subscribe(db, "C-general")
     broken = subscribe(db, "C-deleted")
-    publisher = FakePublisher(failing={"C-deleted"})
+    publisher = FakePublisher()
+    publisher.flaky.add("C-deleted")
     scheduler = make_scheduler(db, publisher, max_failures=3)
 
     ok, failed = await asyncio.gather(
@@ -384,7 +439,8 @@ async def test_a_publish_that_never_answers_times_out_as_a_failure(db: Database)
 async def test_a_failed_slot_is_retried_after_a_restart(db_url: str) -> None:
     db = Database(db_url)
     sub = subscribe(db, "C-flaky")
-    flaky = FakePublisher(failing={"C-flaky"})
+    flaky = FakePublisher()
+    flaky.flaky.add("C-flaky")
     await make_scheduler(db, flaky).run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
     db.close()
 
@@ -460,7 +516,7 @@ async def test_start_registers_one_job_per_active_subscription_in_its_timezone(
 
     await scheduler.start(catch_up=False)
     try:
-        jobs = {job.id: job for job in scheduler.jobs()}
+        jobs = {job.id: job for job in scheduler.jobs() if job.id.startswith("briefing:")}
         assert set(jobs) == {job_id(paris.id), job_id(new_york.id)}
         paris_next = jobs[job_id(paris.id)].next_run_time
         ny_next = jobs[job_id(new_york.id)].next_run_time
@@ -470,14 +526,14 @@ async def test_start_registers_one_job_per_active_subscription_in_its_timezone(
         assert (ny_next.hour, ny_next.minute) == (7, 30)
 
         scheduler.remove(new_york.id)
-        assert {job.id for job in scheduler.jobs()} == {job_id(paris.id)}
+        assert {job.id for job in scheduler.jobs()} == {job_id(paris.id), "briefing-sync"}
         changed = db.subscriptions.save(
             paris.channel_ref,
             parse_schedule(parse_options("at=18h tz=Asia/Tokyo")),
             created_by="U1",
         ).subscription
         scheduler.reschedule(changed)
-        tokyo_next = scheduler.jobs()[0].next_run_time
+        [tokyo_next] = [j.next_run_time for j in scheduler.jobs() if j.id == job_id(paris.id)]
         assert (str(tokyo_next.tzinfo), tokyo_next.hour) == ("Asia/Tokyo", 18)
     finally:
         await scheduler.shutdown()
@@ -485,9 +541,11 @@ async def test_start_registers_one_job_per_active_subscription_in_its_timezone(
 
 
 async def test_a_failure_while_running_schedules_a_one_off_retry_job(db: Database) -> None:
-    sub = subscribe(db, "C-deleted")
+    sub = subscribe(db, "C-deleted", now=datetime.now(UTC))
     later = datetime.now(UTC) + timedelta(days=1)  # keeps the retry in APScheduler's future
-    scheduler = make_scheduler(db, FakePublisher(failing={"C-deleted"}), clock=Clock(later))
+    publisher = FakePublisher()
+    publisher.flaky.add("C-deleted")
+    scheduler = make_scheduler(db, publisher, clock=Clock(later))
     await scheduler.start(catch_up=False)
     try:
         result = await scheduler.run_slot(sub.id, later, now=later)
