@@ -387,13 +387,17 @@ class BriefingScheduler:
         )
 
     def _database_down(
-        self, subscription_id: int, scheduled_for: datetime | None, err: BaseException
+        self,
+        subscription_id: int,
+        scheduled_for: datetime | None,
+        err: BaseException,
+        now: datetime | None = None,
     ) -> SlotResult | None:
         """Retry the slot (or the firing, when the slot is not known yet) with back-off:
         the database is down, not the channel, so nothing is counted against it."""
         key = (subscription_id, scheduled_for or datetime.min.replace(tzinfo=UTC))
         failures = self._database_failures[key] = self._database_failures.get(key, 0) + 1
-        at = self.clock() + backoff(failures, self.retry_base, self.retry_cap)
+        at = (now or self.clock()) + backoff(failures, self.retry_base, self.retry_cap)
         error = f"base de données indisponible ({type(err).__name__})"
         log.warning("briefing of subscription %s: %s; retry at %s", subscription_id, error, at)
         if scheduled_for is None:
@@ -516,6 +520,7 @@ class BriefingScheduler:
     ) -> SlotResult:
         """Claim, build, publish, record. Never raises: every outcome is recorded, or, when
         the database is down, retried with back-off."""
+        now = now or self.clock()
         slot = (subscription_id, scheduled_for)
         if slot in self._inflight:  # this process is already on it (a sync meets a retry)
             return SlotResult(subscription_id, scheduled_for, Outcome.DUPLICATE)
@@ -525,7 +530,7 @@ class BriefingScheduler:
                 subscription_id, scheduled_for, now or self.clock(), reason
             )
         except self._unavailable as err:
-            down = self._database_down(subscription_id, scheduled_for, err)
+            down = self._database_down(subscription_id, scheduled_for, err, now)
             assert down is not None
             return down
         finally:
