@@ -18,7 +18,7 @@ import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +57,7 @@ class Bots:
         self.markers = tmp / "markers"
         self.markers.mkdir()
         self.started = 0
+        self.processes: list[asyncio.subprocess.Process] = []
 
     def env(self, pause_at: str = "") -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "SLACK_"))}
@@ -82,7 +83,7 @@ class Bots:
     async def start(self, pause_at: str = "") -> asyncio.subprocess.Process:
         self.started += 1
         log = open(self.tmp / f"bot-{self.started}.log", "wb")  # noqa: SIM115 - kept by the child
-        return await asyncio.create_subprocess_exec(
+        process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "briefbot",
@@ -93,6 +94,15 @@ class Bots:
             stdout=log,
             stderr=log,
         )
+        self.processes.append(process)
+        return process
+
+    async def kill_all(self) -> None:
+        """No process outlives its test, whatever failed."""
+        for process in self.processes:
+            if process.returncode is None:
+                process.send_signal(signal.SIGKILL)
+                await process.wait()
 
     async def kill_at(self, point: str, timeout: float = 90.0) -> None:
         """Start a process that stops at `point`, and SIGKILL it there."""
@@ -126,6 +136,19 @@ async def fake() -> AsyncIterator[FakeSlack]:
     slack = await FakeSlack().start()
     yield slack
     await slack.stop()
+
+
+@pytest.fixture
+async def make_bots(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[Callable[[str], Bots]]:
+    made: list[Bots] = []
+
+    def make(db_url: str) -> Bots:
+        made.append(Bots(fake, tmp_path, db_url))
+        return made[-1]
+
+    yield make
+    for bots in made:
+        await bots.kill_all()
 
 
 def subscribe_channels(db_url: str) -> dict[int, str]:
@@ -183,11 +206,11 @@ async def settle(bots: Bots, *, seconds: float) -> None:
 
 
 async def test_a_killed_bot_loses_and_doubles_no_briefing_on_sqlite(
-    fake: FakeSlack, tmp_path: Path
+    fake: FakeSlack, tmp_path: Path, make_bots: Callable[[str], Bots]
 ) -> None:
     db_url = f"sqlite:///{tmp_path / 'data' / 'briefbot.db'}"
     channels = subscribe_channels(db_url)
-    bots = Bots(fake, tmp_path, db_url)
+    bots = make_bots(db_url)
     kills = 0
     for point in kill_plan():
         await bots.kill_at(point)
@@ -202,12 +225,12 @@ async def test_a_killed_bot_loses_and_doubles_no_briefing_on_sqlite(
 
 
 async def test_two_bots_on_postgresql_lose_and_double_no_briefing_when_one_is_killed(
-    fake: FakeSlack, tmp_path: Path, db_url: str
+    fake: FakeSlack, db_url: str, make_bots: Callable[[str], Bots]
 ) -> None:
     if db_url.startswith("sqlite"):
         pytest.skip("set BRIEFBOT_TEST_POSTGRES_URL: two processes on one database")
     channels = subscribe_channels(db_url)
-    bots = Bots(fake, tmp_path, db_url)
+    bots = make_bots(db_url)
     peer = await bots.start()  # alive throughout: it takes over what the killed one held
     kills = 0
     try:

@@ -897,3 +897,20 @@ async def test_a_peer_retries_a_failed_slot_once_its_owners_retry_is_overdue(
     assert publisher.channels() == ["C-general"]
     dead.close()
     peer.close()
+
+
+async def test_a_database_error_when_the_job_fires_is_fired_again_with_the_true_cause() -> None:
+    memory = InMemoryBriefings()
+    sub = subscribe(memory)
+    publisher = FakePublisher()
+    clock = Clock(MONDAY_0800)
+    scheduler = make_scheduler(memory, publisher, unavailable=(DatabaseDown,), clock=clock)
+    memory.outage(DatabaseDown("connection refused"))
+    assert await scheduler.fire(sub.id) is None
+    memory.outage(None)
+    clock.now = MONDAY_0800 + timedelta(minutes=1)
+
+    result = await scheduler.fire(sub.id, Reason.DATABASE)
+
+    assert result is not None and result.outcome is Outcome.SENT
+    assert result.note is not None and result.note.endswith("base de données était indisponible.")

@@ -300,10 +300,11 @@ class BriefingScheduler:
         publisher get none."""
         if self._scheduler is None:
             return
-        self._known[subscription.id] = (subscription.updated_at, subscription.paused)
         if subscription.paused or subscription.platform not in self.publishers:
             self.remove(subscription.id)
+            self._known[subscription.id] = (subscription.updated_at, subscription.paused)
             return
+        self._known[subscription.id] = (subscription.updated_at, subscription.paused)
         try:
             trigger = self._trigger_of(subscription)
         except ScheduleError as err:
@@ -337,7 +338,9 @@ class BriefingScheduler:
     def jobs(self) -> list[Any]:
         return self._scheduler.get_jobs() if self._scheduler else []
 
-    async def fire(self, subscription_id: int) -> SlotResult | None:
+    async def fire(
+        self, subscription_id: int, reason: Reason = Reason.ON_TIME
+    ) -> SlotResult | None:
         """The cron job's body: work out which slot this firing stands for (APScheduler does
         not say) and run it as its own task, so `shutdown` can wait for it."""
         now = self.clock()
@@ -357,7 +360,8 @@ class BriefingScheduler:
         slot = latest_fire_time(trigger, now - _FIRE_LOOKBACK, now + _FIRE_LEEWAY)
         if slot is None:
             return None
-        return await asyncio.shield(self._spawn(self.run_slot(subscription_id, slot, now=now)))
+        task = self._spawn(self.run_slot(subscription_id, slot, now=now, reason=reason))
+        return await asyncio.shield(task)
 
     async def _fire_retry(
         self, subscription_id: int, scheduled_for: datetime, reason: Reason = Reason.RETRY
@@ -366,7 +370,7 @@ class BriefingScheduler:
         await asyncio.shield(task)
 
     async def _fire_again(self, subscription_id: int) -> None:
-        await self.fire(subscription_id)
+        await self.fire(subscription_id, Reason.DATABASE)
 
     def _schedule_retry(
         self,
