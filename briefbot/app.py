@@ -4,8 +4,8 @@ Everything is built here, by constructor, in dependency order: the database, the
 derivations and the library, the feature handlers, the registry that serves them, then
 (at `start`) the adapters and the scheduler that posts through them. `briefbot run`
 starts every adapter whose credentials are configured (the console when none is);
-SIGINT/SIGTERM stop it cleanly: adapters finish in-flight replies, then the scheduler
-and the database close.
+SIGINT/SIGTERM stop it cleanly: the scheduler finishes the briefings in flight, then the
+adapters finish in-flight replies and the database closes.
 """
 
 from __future__ import annotations
@@ -189,15 +189,17 @@ class Application:
         )
 
     async def stop(self) -> None:
-        """Adapters finish in-flight replies, then the scheduler and the database close."""
+        """The scheduler stops firing and finishes the briefings in flight while the
+        adapters can still post them; then adapters finish in-flight replies, and the
+        database closes."""
         self._stop.set()
+        if self.scheduler is not None:
+            await self.scheduler.shutdown()
         for adapter in self.adapters:
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("%s adapter did not stop cleanly", adapter.platform)
-        if self.scheduler is not None:
-            await self.scheduler.shutdown()
         if self._watcher is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
