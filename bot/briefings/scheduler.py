@@ -56,8 +56,8 @@ log = logging.getLogger(__name__)
 
 DigestMaker = Callable[[Subscription, datetime | None], Reply | Awaitable[Reply | None] | None]
 TriggerOf = Callable[[Subscription], BaseTrigger]
-# Awaited at "claim" (slot claimed), "post" (digest built, nothing sent) and "mark" (posted,
-# not yet recorded): the kill test stops the process there.
+# Awaited at "claim" (slot claimed), "post" (digest built, nothing sent) and "mark" (a
+# message accepted by the platform, not yet recorded): the kill test stops the process there.
 Checkpoint = Callable[[str, int, datetime], Awaitable[None]]
 
 # A slot posted later than this gets a note saying so.
@@ -650,6 +650,7 @@ class BriefingScheduler:
             reply = replace(reply, blocks=(Block(text=note), *reply.blocks))
 
         async def accepted(count: int) -> None:
+            await self._pause_at("mark", sub.id, scheduled_for)
             if not self.deliveries.hold(
                 delivery.id, self.owner, lease_until=moment() + self.lease, progress=count
             ):
@@ -688,7 +689,6 @@ class BriefingScheduler:
             return await self._failed(
                 sub, publisher, delivery.id, scheduled_for, error, now, in_doubt=True
             )
-        await self._pause_at("mark", sub.id, scheduled_for)
         self.deliveries.mark_sent(delivery.id, now=now, note=note)
         log.info("briefing for %s (slot %s) posted", sub.channel_ref, scheduled_for.isoformat())
         return SlotResult(sub.id, scheduled_for, Outcome.SENT, note=note)
