@@ -6,6 +6,7 @@ import asyncio
 from abc import ABC, abstractmethod
 
 from bot.chat.context import ChannelRef
+from bot.chat.publishing import Accepted
 from bot.chat.replies import Reply
 from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
 
@@ -35,8 +36,18 @@ class Adapter(ABC):
     @abstractmethod
     async def stop(self) -> None: ...
 
-    async def publish(self, channel: ChannelRef, reply: Reply) -> None:
-        """Post a reply to a channel (scheduled briefings). Raises DeliveryError."""
+    async def publish(
+        self,
+        channel: ChannelRef,
+        reply: Reply,
+        *,
+        key: str = "",
+        skip: int = 0,
+        check: bool = False,
+        accepted: Accepted | None = None,
+    ) -> int:
+        """Post a reply to a channel (scheduled briefings), from message `skip` on; the
+        number of messages of the reply. Raises DeliveryError. See `bot.chat.publishing`."""
         raise NotImplementedError
 
     async def notify_paused(self, channel: ChannelRef, reason: str) -> None:

@@ -87,6 +87,12 @@ class Settings(SettingsBase):
     briefing_grace_seconds: int = Field(3600, ge=0)
     briefing_max_failures: int = Field(5, ge=1)
     briefing_retry_seconds: int = Field(60, ge=1)
+    briefing_lease_seconds: float = Field(
+        60.0, gt=0, description="How long a claimed briefing stays a process's without renewal"
+    )
+    briefing_sync_seconds: float = Field(
+        30.0, gt=0, description="How often a process looks at other processes' changes"
+    )
     rate_limit_per_minute: int = Field(10, ge=1)
 
     sources_interval_minutes: int = Field(15, ge=5, description="Default poll interval")

@@ -4,11 +4,11 @@ Everything is built here, by constructor, in dependency order: the database, the
 derivations and the library, the feature handlers, the registry that serves them, then
 (at `start`) the adapters, the scheduler that posts through them and the poller of the
 news sources. `briefbot run` starts every adapter whose credentials are configured (the
-console when none is); SIGINT/SIGTERM stop it cleanly: adapters finish in-flight
-replies, then the schedulers and the database close. Every part reports to one
-`PrometheusTelemetry`; with `BRIEFBOT_STATUS_PORT` set, the status server serves it and
-the readiness probes, started first and stopped last so it answers for the whole life of
-the process.
+console when none is); SIGINT/SIGTERM stop it cleanly: the briefing scheduler finishes
+the briefings in flight, then the adapters finish in-flight replies, the poller stops and
+the database closes. Every part reports to one `PrometheusTelemetry`; with
+`BRIEFBOT_STATUS_PORT` set, the status server serves it and the readiness probes, started
+first and stopped last so it answers for the whole life of the process.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -48,6 +50,33 @@ from .settings import Config
 from .status import Probe, ProbeResult, StatusServer
 
 log = logging.getLogger(__name__)
+
+
+def test_hooks(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Scheduler hooks for the kill test, off unless their variable is set (never in
+    production): `BRIEFBOT_TEST_SLOT_SECONDS=N` makes every subscription due every N
+    seconds; `BRIEFBOT_TEST_PAUSE_AT=claim,post,mark` makes a slot write a marker file in
+    `BRIEFBOT_TEST_MARKER_DIR` at those points and then wait forever, to be killed."""
+    hooks: dict[str, Any] = {}
+    if environ.get("BRIEFBOT_TEST_SLOT_SECONDS"):
+        from apscheduler.triggers.cron import CronTrigger
+
+        every = int(environ["BRIEFBOT_TEST_SLOT_SECONDS"])
+        hooks["trigger_of"] = lambda _sub: CronTrigger(second=f"*/{every}", timezone=dt.UTC)
+    points = {p for p in environ.get("BRIEFBOT_TEST_PAUSE_AT", "").split(",") if p}
+    if points:
+        folder = Path(environ.get("BRIEFBOT_TEST_MARKER_DIR", "."))
+
+        async def pause_at(point: str, subscription_id: int, scheduled_for: dt.datetime) -> None:
+            if point not in points:
+                return
+            name = f"{point}-{os.getpid()}-{subscription_id}-{scheduled_for:%H%M%S}"
+            (folder / f"{name}.tmp").write_text(point)
+            (folder / f"{name}.tmp").rename(folder / name)
+            await asyncio.Event().wait()
+
+        hooks["checkpoint"] = pause_at
+    return hooks
 
 
 def configured_platforms(config: Config) -> tuple[str, ...]:
@@ -210,21 +239,26 @@ class Application:
             grace=dt.timedelta(seconds=s.briefing_grace_seconds),
             max_failures=s.briefing_max_failures,
             retry_base=dt.timedelta(seconds=s.briefing_retry_seconds),
+            lease=dt.timedelta(seconds=s.briefing_lease_seconds),
+            sync_interval=dt.timedelta(seconds=s.briefing_sync_seconds),
+            unavailable=(SQLAlchemyError,),
             telemetry=self.telemetry,
+            **test_hooks(os.environ),
         )
 
     async def stop(self) -> None:
-        """Adapters finish in-flight replies, then the scheduler, the database and the status
-        server close."""
+        """The scheduler stops firing and finishes the briefings in flight while the
+        adapters can still post them; then adapters finish in-flight replies, the poller
+        stops, and the database and the status server close."""
         self._stop.set()
+        if self.scheduler is not None:
+            await self.scheduler.shutdown()
         for adapter in self.adapters:
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("%s adapter did not stop cleanly", adapter.platform)
         await self.source_scheduler.shutdown()
-        if self.scheduler is not None:
-            await self.scheduler.shutdown()
         if self._watcher is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher

@@ -12,7 +12,7 @@ import pytest
 from bot.briefings.scheduler import BriefingScheduler, Outcome
 from bot.briefings.subscription import SENT, SKIPPED, Subscription
 from bot.chat.context import ChannelRef, CommandContext
-from bot.chat.publishing import Publisher
+from bot.chat.publishing import Accepted, Publisher
 from bot.chat.replies import Reply, ReplyKind
 from bot.corpus.french import french_day
 from briefbot.app import Application
@@ -36,8 +36,20 @@ class RecordingPublisher:
         self.posts: list[tuple[ChannelRef, Reply]] = []
         self.paused: list[tuple[ChannelRef, str]] = []
 
-    async def publish(self, channel: ChannelRef, reply: Reply) -> None:
+    async def publish(
+        self,
+        channel: ChannelRef,
+        reply: Reply,
+        *,
+        key: str = "",
+        skip: int = 0,
+        check: bool = False,
+        accepted: Accepted | None = None,
+    ) -> int:
         self.posts.append((channel, reply))
+        if accepted is not None:
+            await accepted(1)
+        return 1
 
     async def notify_paused(self, channel: ChannelRef, reason: str) -> None:
         self.paused.append((channel, reason))

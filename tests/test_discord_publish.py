@@ -4,14 +4,14 @@ to the scheduler (Forbidden and NotFound are permanent, the rest transient)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import discord
 import pytest
 
-from adapters.discord.bot import DiscordAdapter, delivery_error
+from adapters.discord.bot import DiscordAdapter, delivery_error, slot_nonce
 from bot.briefings.scheduler import BriefingScheduler, Outcome
 from bot.chat.context import ChannelRef
 from bot.chat.publishing import DeliveryError
@@ -163,7 +163,7 @@ async def scheduled(bot: DiscordHarness, *, max_failures: int) -> tuple[Briefing
 
 async def test_the_scheduler_posts_a_briefing_through_the_adapter(bot: DiscordHarness) -> None:
     scheduler, sub_id = await scheduled(bot, max_failures=3)
-    now = datetime(2024, 4, 22, 8, 0, tzinfo=UTC)
+    now = datetime.now(UTC) + timedelta(days=1)  # a slot after the subscription
     result = await scheduler.run_slot(sub_id, now, now=now)
     assert result.outcome is Outcome.SENT
     assert len(posts(bot)) >= 1
@@ -172,8 +172,44 @@ async def test_the_scheduler_posts_a_briefing_through_the_adapter(bot: DiscordHa
 async def test_a_forbidden_channel_ends_up_paused(bot: DiscordHarness) -> None:
     scheduler, sub_id = await scheduled(bot, max_failures=1)
     bot.fake.fail("POST", MESSAGES, 403, code=50013, times=2)  # the briefing, then the note
-    now = datetime(2024, 4, 22, 8, 0, tzinfo=UTC)
+    now = datetime.now(UTC) + timedelta(days=1)  # a slot after the subscription
     result = await scheduler.run_slot(sub_id, now, now=now)
     assert result.outcome is Outcome.PAUSED
     assert "n'a pas le droit d'écrire" in (result.error or "")
     assert len(posts(bot)) == 2  # the briefing, and the attempt to say it is paused
+
+
+# --- exactly once: a nonce per slot and part ----------------------------------------------
+
+SLOT = "briefbot:1:20240108T070000Z"
+
+
+async def test_each_message_carries_a_nonce_derived_from_the_slot_and_enforced(
+    bot: DiscordHarness,
+) -> None:
+    await bot.adapter.publish(CHANNEL, briefing(articles=40), key=SLOT)
+    sent = posts(bot)
+    nonces = [c.json["nonce"] for c in sent]
+    assert nonces == [slot_nonce(SLOT, part) for part in range(len(sent))]
+    assert len(set(nonces)) == len(sent) and all(len(n) <= 25 for n in nonces)
+    assert all(c.json["enforce_nonce"] is True for c in sent)
+
+
+async def test_a_resend_of_an_accepted_message_is_not_posted_twice(bot: DiscordHarness) -> None:
+    await bot.adapter.publish(CHANNEL, briefing(), key=SLOT)
+    await bot.adapter.publish(CHANNEL, briefing(), key=SLOT, check=True)
+    assert len(posts(bot)) == 2  # sent twice
+    assert len(bot.fake.messages) == 1  # Discord kept one
+
+
+async def test_publish_resumes_after_the_messages_already_sent(bot: DiscordHarness) -> None:
+    total = await bot.adapter.publish(CHANNEL, briefing(articles=40), key=SLOT, skip=1)
+    assert [c.json["nonce"] for c in posts(bot)] == [
+        slot_nonce(SLOT, part) for part in range(1, total)
+    ]
+
+
+async def test_a_5xx_from_discord_may_have_stored_the_message() -> None:
+    response = SimpleNamespace(status=503, reason="Service Unavailable")
+    failure = delivery_error(discord.HTTPException(response, "upstream"))  # type: ignore[arg-type]
+    assert (failure.permanent, failure.maybe_sent) == (False, True)

@@ -229,3 +229,58 @@ class _Article:
     def __init__(self, article_id: str, content_hash: str) -> None:
         self.id = article_id
         self.content_hash = content_hash
+
+
+def test_a_database_at_revision_0001_upgrades_in_place_keeping_its_deliveries(
+    db_url: str,
+) -> None:
+    from alembic import command
+
+    from bot.briefings.subscription import CLAIMED
+    from bot.storage.schema import alembic_config
+
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+    engine.dispose()
+    create_rows_of_0001(db_url)
+    assert revision(db_url) == "0001"
+
+    db = Database(db_url)
+    try:
+        sent, claimed = db.deliveries.for_subscription(1)
+        assert (sent.status, sent.note, sent.sent_at) == (SENT, "en retard", T0)
+        assert (claimed.status, claimed.owner, claimed.lease_until) == (CLAIMED, None, None)
+        assert (claimed.progress, claimed.in_doubt) == (0, False)
+        # a claim left by the old version has no lease: it is overdue at once
+        assert [d.id for d in db.deliveries.expired(T0 + timedelta(days=1))] == [claimed.id]
+    finally:
+        db.close()
+    assert revision(db_url) == head_revision()
+
+
+def create_rows_of_0001(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        tables = MetaData()
+        tables.reflect(connection)
+        connection.execute(
+            insert(tables.tables["subscriptions"]).values(
+                platform="slack", workspace="T1", channel="C-general", times="08:00",
+                days="*", cron=None, timezone="Europe/Paris", mode="new", empty="skip",
+                created_by="U1", created_by_name="Awa", created_at=when(T0, connection),
+                updated_at=when(T0, connection), last_delivery=None,
+                consecutive_failures=0, paused=False, paused_reason=None,
+            )
+        )  # fmt: skip
+        for day, status in ((0, SENT), (1, "claimed")):
+            moment = when(T0 + timedelta(days=day), connection)
+            connection.execute(
+                insert(tables.tables["deliveries"]).values(
+                    subscription_id=1, scheduled_for=moment, kind="scheduled",
+                    status=status, attempts=1, error=None,
+                    note="en retard" if status == SENT else None, created_at=moment,
+                    updated_at=moment, sent_at=moment if status == SENT else None,
+                )
+            )  # fmt: skip
+    engine.dispose()

@@ -18,10 +18,11 @@ from bot.briefings.scheduler import (
     backoff,
     job_id,
     latest_fire_time,
+    slot_key,
 )
 from bot.briefings.subscription import SENT, SKIPPED, Subscription
 from bot.chat.context import ChannelRef
-from bot.chat.publishing import DeliveryError
+from bot.chat.publishing import Accepted, DeliveryError
 from bot.chat.replies import Block, Reply, ReplyKind
 from bot.storage.database import Database
 from tests.fakes.briefing_store import InMemoryBriefings
@@ -35,28 +36,76 @@ CREATED = MONDAY_0800 - timedelta(days=3)  # subscribed the Friday before
 
 
 class FakePublisher:
-    """Records posts; channels in `failing` raise like a deleted channel would."""
+    """Records posts like a platform that recognises a slot's messages by their key.
+
+    A briefing is `parts` messages; `messages` holds every accepted (channel, key, part),
+    `posts` each briefing whose first message was accepted. Channels in `failing` raise
+    like a deleted channel would, in `flaky` like a rate limit; `fail_at[channel] = part`
+    refuses that part once; `lost_answer[channel] = part` accepts that part once and then
+    answers nothing (a timeout after sending). With `history`, a `check` finds the parts
+    already accepted and does not post them again."""
 
     platform = "slack"
 
-    def __init__(self, failing: set[str] | None = None) -> None:
+    def __init__(
+        self, failing: set[str] | None = None, *, parts: int = 1, history: bool = True
+    ) -> None:
         self.posts: list[tuple[str, Reply]] = []
+        self.messages: list[tuple[str, str, int]] = []
         self.paused: list[tuple[str, str]] = []
         self.failing = failing or set()
+        self.flaky: set[str] = set()
+        self.fail_at: dict[str, int] = {}
+        self.lost_answer: dict[str, int] = {}
+        self.parts = parts
+        self.history = history
         self.gates: dict[str, asyncio.Event] = {}
 
-    async def publish(self, channel: ChannelRef, reply: Reply) -> None:
-        if channel.channel in self.gates:
-            await self.gates[channel.channel].wait()
-        if channel.channel in self.failing:
+    async def publish(
+        self,
+        channel: ChannelRef,
+        reply: Reply,
+        *,
+        key: str = "",
+        skip: int = 0,
+        check: bool = False,
+        accepted: Accepted | None = None,
+    ) -> int:
+        name = channel.channel
+        if name in self.gates:
+            await self.gates[name].wait()
+        if name in self.failing:
             raise DeliveryError("channel_not_found", permanent=True)
-        self.posts.append((channel.channel, reply))
+        if name in self.flaky:
+            raise DeliveryError("ratelimited", permanent=False)
+        there = {part for c, k, part in self.messages if (c, k) == (name, key)}
+        for part in range(skip, self.parts):
+            if self.fail_at.get(name) == part:
+                del self.fail_at[name]
+                raise DeliveryError("erreur Slack (internal_error)", permanent=False)
+            if not (check and self.history and part in there):
+                self.messages.append((name, key, part))
+                if part == 0:
+                    self.posts.append((name, reply))
+            if self.lost_answer.get(name) == part:
+                del self.lost_answer[name]
+                raise DeliveryError("délai dépassé", permanent=False, maybe_sent=True)
+            if accepted is not None:
+                await accepted(part + 1)
+        return self.parts
 
     async def notify_paused(self, channel: ChannelRef, reason: str) -> None:
         self.paused.append((channel.channel, reason))
 
     def channels(self) -> list[str]:
         return [channel for channel, _ in self.posts]
+
+    def per_slot(self) -> dict[tuple[str, int], int]:
+        """How many times each (slot key, part) was accepted."""
+        counts: dict[tuple[str, int], int] = {}
+        for _, key, part in self.messages:
+            counts[key, part] = counts.get((key, part), 0) + 1
+        return counts
 
 
 def digest(sub: Subscription, since: datetime | None) -> Reply:
@@ -238,15 +287,21 @@ async def test_a_second_start_after_a_missed_slot_posts_it_only_once(db_url: str
     db.close()
 
 
-async def test_a_crash_after_claiming_never_posts_the_slot_again(db: Database) -> None:
+async def test_a_claim_left_by_a_dead_process_is_taken_over_at_restart_with_a_note(
+    db: Database,
+) -> None:
     sub = subscribe(db)
-    db.deliveries.claim(sub.id, MONDAY_0800, now=MONDAY_0800)  # claimed, then the bot died
+    lease_until = MONDAY_0800 + timedelta(minutes=1)
+    db.deliveries.claim(
+        sub.id, MONDAY_0800, now=MONDAY_0800, owner="1:dead", lease_until=lease_until
+    )
     publisher = FakePublisher()
 
-    results = await make_scheduler(db, publisher).catch_up(MONDAY_0800 + timedelta(minutes=5))
+    [result] = await make_scheduler(db, publisher).catch_up(MONDAY_0800 + timedelta(minutes=5))
 
-    assert results == []
-    assert publisher.posts == []
+    assert (result.outcome, result.scheduled_for) == (Outcome.SENT, MONDAY_0800)
+    assert result.note is not None and "s'est arrêté en cours d'envoi" in result.note
+    assert publisher.channels() == ["C-general"]
 
 
 # --- missed runs -----------------------------------------------------------------------
@@ -321,7 +376,8 @@ async def test_a_failing_channel_is_retried_with_backoff_then_paused_beside_a_he
 ) -> None:
     healthy = subscribe(db, "C-general")
     broken = subscribe(db, "C-deleted")
-    publisher = FakePublisher(failing={"C-deleted"})
+    publisher = FakePublisher()
+    publisher.flaky.add("C-deleted")
     scheduler = make_scheduler(db, publisher, max_failures=3)
 
     ok, failed = await asyncio.gather(
@@ -384,7 +440,8 @@ async def test_a_publish_that_never_answers_times_out_as_a_failure(db: Database)
 async def test_a_failed_slot_is_retried_after_a_restart(db_url: str) -> None:
     db = Database(db_url)
     sub = subscribe(db, "C-flaky")
-    flaky = FakePublisher(failing={"C-flaky"})
+    flaky = FakePublisher()
+    flaky.flaky.add("C-flaky")
     await make_scheduler(db, flaky).run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
     db.close()
 
@@ -460,7 +517,7 @@ async def test_start_registers_one_job_per_active_subscription_in_its_timezone(
 
     await scheduler.start(catch_up=False)
     try:
-        jobs = {job.id: job for job in scheduler.jobs()}
+        jobs = {job.id: job for job in scheduler.jobs() if job.id.startswith("briefing:")}
         assert set(jobs) == {job_id(paris.id), job_id(new_york.id)}
         paris_next = jobs[job_id(paris.id)].next_run_time
         ny_next = jobs[job_id(new_york.id)].next_run_time
@@ -470,14 +527,14 @@ async def test_start_registers_one_job_per_active_subscription_in_its_timezone(
         assert (ny_next.hour, ny_next.minute) == (7, 30)
 
         scheduler.remove(new_york.id)
-        assert {job.id for job in scheduler.jobs()} == {job_id(paris.id)}
+        assert {job.id for job in scheduler.jobs()} == {job_id(paris.id), "briefing-sync"}
         changed = db.subscriptions.save(
             paris.channel_ref,
             parse_schedule(parse_options("at=18h tz=Asia/Tokyo")),
             created_by="U1",
         ).subscription
         scheduler.reschedule(changed)
-        tokyo_next = scheduler.jobs()[0].next_run_time
+        [tokyo_next] = [j.next_run_time for j in scheduler.jobs() if j.id == job_id(paris.id)]
         assert (str(tokyo_next.tzinfo), tokyo_next.hour) == ("Asia/Tokyo", 18)
     finally:
         await scheduler.shutdown()
@@ -485,9 +542,11 @@ async def test_start_registers_one_job_per_active_subscription_in_its_timezone(
 
 
 async def test_a_failure_while_running_schedules_a_one_off_retry_job(db: Database) -> None:
-    sub = subscribe(db, "C-deleted")
+    sub = subscribe(db, "C-deleted", now=datetime.now(UTC))
     later = datetime.now(UTC) + timedelta(days=1)  # keeps the retry in APScheduler's future
-    scheduler = make_scheduler(db, FakePublisher(failing={"C-deleted"}), clock=Clock(later))
+    publisher = FakePublisher()
+    publisher.flaky.add("C-deleted")
+    scheduler = make_scheduler(db, publisher, clock=Clock(later))
     await scheduler.start(catch_up=False)
     try:
         result = await scheduler.run_slot(sub.id, later, now=later)
@@ -509,3 +568,349 @@ async def test_start_catches_up_in_the_background_and_shutdown_waits_for_it(
     await scheduler.shutdown()
 
     assert publisher.channels() == ["C-general"]
+
+
+# --- leases, take-overs and progress ---------------------------------------------------
+
+LEASE = timedelta(seconds=60)
+
+
+async def test_a_claim_names_its_owner_and_holds_a_lease(db: Database) -> None:
+    sub = subscribe(db)
+    publisher = FakePublisher()
+    publisher.flaky.add("C-general")  # keeps the row claimed-then-failed for inspection
+    scheduler = make_scheduler(db, publisher, owner="42:abc", lease=LEASE)
+
+    await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+
+    [delivery] = db.deliveries.for_subscription(sub.id)
+    assert delivery.owner == "42:abc"
+    # a failure keeps the slot ours until the retry is overdue by one lease
+    assert delivery.lease_until == MONDAY_0800 + timedelta(minutes=1) + LEASE
+
+
+async def test_a_live_claim_of_another_process_is_left_alone(db: Database) -> None:
+    sub = subscribe(db)
+    until = MONDAY_0800 + LEASE
+    db.deliveries.claim(sub.id, MONDAY_0800, now=MONDAY_0800, owner="1:alive", lease_until=until)
+    publisher = FakePublisher()
+
+    result = await make_scheduler(db, publisher).run_slot(
+        sub.id, MONDAY_0800, now=MONDAY_0800 + timedelta(seconds=30), reason=Reason.CATCH_UP
+    )
+
+    assert result.outcome is Outcome.DUPLICATE
+    assert publisher.posts == []
+
+
+async def test_a_peer_takes_over_the_claim_of_a_dead_process_at_its_sync(db_url: str) -> None:
+    dead, peer = Database(db_url), Database(db_url)
+    sub = subscribe(dead)
+    until = MONDAY_0800 + LEASE
+    dead.deliveries.claim(sub.id, MONDAY_0800, now=MONDAY_0800, owner="1:dead", lease_until=until)
+    publisher = FakePublisher()
+
+    results = await make_scheduler(peer, publisher).sync(MONDAY_0800 + timedelta(minutes=2))
+
+    assert [(r.scheduled_for, r.outcome) for r in results] == [(MONDAY_0800, Outcome.SENT)]
+    assert publisher.channels() == ["C-general"]
+    [delivery] = peer.deliveries.for_subscription(sub.id)
+    assert delivery.status == SENT
+    dead.close()
+    peer.close()
+
+
+async def test_an_expired_claim_beyond_the_grace_period_is_skipped_with_its_reason(
+    db: Database,
+) -> None:
+    sub = subscribe(db)
+    until = MONDAY_0800 + LEASE
+    db.deliveries.claim(sub.id, MONDAY_0800, now=MONDAY_0800, owner="1:dead", lease_until=until)
+    publisher = FakePublisher()
+    scheduler = make_scheduler(db, publisher)
+
+    await scheduler.catch_up(MONDAY_0800 + timedelta(hours=2))
+
+    assert publisher.posts == []
+    delivery = db.deliveries.for_subscription(sub.id)[0]
+    assert delivery.status == SKIPPED
+    assert delivery.note is not None and "l'envoi a été interrompu" in delivery.note
+
+
+async def test_a_taken_over_claim_is_checked_before_its_first_message_is_sent_again(
+    db: Database,
+) -> None:
+    sub = subscribe(db)
+    publisher = FakePublisher(parts=2)
+    publisher.lost_answer["C-general"] = 0  # accepted, then the process "dies"
+    first = make_scheduler(db, publisher, owner="1:first")
+    await first.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+
+    second = make_scheduler(db, publisher, owner="2:second")
+    result = await second.run_slot(
+        sub.id, MONDAY_0800, now=MONDAY_0800 + timedelta(minutes=2), reason=Reason.RETRY
+    )
+
+    assert result.outcome is Outcome.SENT
+    key = slot_key(sub.id, MONDAY_0800)
+    assert publisher.per_slot() == {(key, 0): 1, (key, 1): 1}
+
+
+async def test_a_timeout_after_sending_is_checked_not_sent_twice(db: Database) -> None:
+    sub = subscribe(db)
+    publisher = FakePublisher()
+    publisher.lost_answer["C-general"] = 0
+    scheduler = make_scheduler(db, publisher)
+
+    failed = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    assert failed.retry_at is not None
+    retried = await scheduler.run_slot(
+        sub.id, MONDAY_0800, now=failed.retry_at, reason=Reason.RETRY
+    )
+
+    assert (failed.outcome, retried.outcome) == (Outcome.FAILED, Outcome.SENT)
+    assert len(publisher.messages) == 1
+
+
+async def test_a_multi_message_briefing_resumes_from_the_first_message_not_sent(
+    db: Database,
+) -> None:
+    sub = subscribe(db)
+    publisher = FakePublisher(parts=3)
+    publisher.fail_at["C-general"] = 1
+    scheduler = make_scheduler(db, publisher)
+
+    failed = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    assert db.deliveries.for_subscription(sub.id)[0].progress == 1
+    assert failed.retry_at is not None
+    await scheduler.run_slot(sub.id, MONDAY_0800, now=failed.retry_at, reason=Reason.RETRY)
+
+    key = slot_key(sub.id, MONDAY_0800)
+    assert [(k, part) for _, k, part in publisher.messages] == [(key, 0), (key, 1), (key, 2)]
+
+
+async def test_without_history_an_interrupted_message_is_sent_again(db: Database) -> None:
+    """The window the README documents for Slack without the history scope."""
+    sub = subscribe(db)
+    publisher = FakePublisher(history=False)
+    publisher.lost_answer["C-general"] = 0
+    scheduler = make_scheduler(db, publisher)
+
+    failed = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    assert failed.retry_at is not None
+    await scheduler.run_slot(sub.id, MONDAY_0800, now=failed.retry_at, reason=Reason.RETRY)
+
+    assert len(publisher.messages) == 2
+
+
+async def test_a_permanent_error_pauses_the_channel_at_once(db: Database) -> None:
+    sub = subscribe(db, "C-deleted")
+    publisher = FakePublisher(failing={"C-deleted"})
+    scheduler = make_scheduler(db, publisher, max_failures=5)
+
+    result = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+
+    assert (result.outcome, result.retry_at) == (Outcome.PAUSED, None)
+    paused = db.subscriptions.get(sub.id)
+    assert paused is not None and paused.paused
+    assert [channel for channel, _ in publisher.paused] == ["C-deleted"]
+
+
+# --- database outages ------------------------------------------------------------------
+
+
+class DatabaseDown(Exception):
+    """What the storage raises while the database is unreachable."""
+
+
+async def test_a_database_error_at_slot_time_is_retried_with_backoff() -> None:
+    memory = InMemoryBriefings()
+    sub = subscribe(memory)
+    publisher = FakePublisher()
+    scheduler = make_scheduler(memory, publisher, unavailable=(DatabaseDown,))
+    memory.outage(DatabaseDown("connection refused"))
+
+    result = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+
+    assert result.outcome is Outcome.FAILED
+    assert result.retry_at == MONDAY_0800 + timedelta(minutes=1)
+    assert result.error is not None and "base de données indisponible" in result.error
+    assert publisher.posts == []
+
+
+async def test_the_slot_is_posted_once_the_database_is_back_with_the_true_cause() -> None:
+    memory = InMemoryBriefings()
+    sub = subscribe(memory)
+    publisher = FakePublisher()
+    scheduler = make_scheduler(memory, publisher, unavailable=(DatabaseDown,))
+    memory.outage(DatabaseDown("connection refused"))
+    down = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    memory.outage(None)
+
+    assert down.retry_at is not None
+    back = await scheduler.run_slot(sub.id, MONDAY_0800, now=down.retry_at, reason=Reason.DATABASE)
+
+    assert back.outcome is Outcome.SENT
+    assert back.note == (
+        "Briefing de 08:00 envoyé avec 1 min de retard : la base de données était indisponible."
+    )
+    assert len(publisher.posts) == 1
+
+
+async def test_a_database_error_after_the_claim_resumes_the_claim_once_back() -> None:
+    memory = InMemoryBriefings()
+    sub = subscribe(memory)
+    publisher = FakePublisher()
+    scheduler = make_scheduler(memory, publisher, unavailable=(DatabaseDown,))
+
+    def digest_while_the_database_fails(sub: Subscription, since: datetime | None) -> Reply:
+        memory.outage(DatabaseDown("disk full"))
+        raise DatabaseDown("disk full")
+
+    scheduler.make_digest = digest_while_the_database_fails
+    down = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    memory.outage(None)
+    scheduler.make_digest = digest
+    assert down.retry_at is not None
+    back = await scheduler.run_slot(sub.id, MONDAY_0800, now=down.retry_at, reason=Reason.DATABASE)
+
+    assert (down.outcome, back.outcome) == (Outcome.FAILED, Outcome.SENT)
+    assert len(publisher.posts) == 1
+
+
+# --- catch-up rules --------------------------------------------------------------------
+
+
+async def test_a_catch_up_never_posts_a_slot_from_before_the_schedule_changed(
+    db: Database,
+) -> None:
+    sub = subscribe(db)
+    publisher = FakePublisher()
+    publisher.flaky.add("C-general")
+    scheduler = make_scheduler(db, publisher)
+    await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)  # failed, retry owed
+    subscribe(db, text="at=08:30 tz=Europe/Paris", now=MONDAY_0800 + timedelta(minutes=4))
+    publisher.flaky.clear()
+
+    results = await make_scheduler(db, publisher).catch_up(MONDAY_0800 + timedelta(minutes=7))
+
+    assert publisher.posts == []
+    assert [r.outcome for r in results] == [Outcome.INACTIVE]
+    assert db.deliveries.for_subscription(sub.id)[0].status == SKIPPED
+
+
+async def test_a_catch_up_less_than_two_minutes_late_carries_a_note(db: Database) -> None:
+    subscribe(db)
+    publisher = FakePublisher()
+
+    [result] = await make_scheduler(db, publisher).catch_up(MONDAY_0800 + timedelta(seconds=50))
+
+    assert result.note == "Briefing de 08:00 envoyé avec 1 min de retard : le bot était arrêté."
+
+
+async def test_an_on_time_post_carries_no_note(db: Database) -> None:
+    sub = subscribe(db)
+    result = await make_scheduler(db, FakePublisher()).run_slot(
+        sub.id, MONDAY_0800, now=MONDAY_0800 + timedelta(seconds=1)
+    )
+    assert (result.outcome, result.note) == (Outcome.SENT, None)
+
+
+# --- processes see each other's changes ------------------------------------------------
+
+
+async def test_sync_schedules_a_subscription_created_by_another_process(db_url: str) -> None:
+    here, there = Database(db_url), Database(db_url)
+    scheduler = make_scheduler(here, FakePublisher())
+    await scheduler.start(catch_up=False)
+    try:
+        sub = subscribe(there, now=datetime.now(UTC))
+        await scheduler.sync()
+        assert job_id(sub.id) in {job.id for job in scheduler.jobs()}
+    finally:
+        await scheduler.shutdown()
+        here.close()
+        there.close()
+
+
+async def test_sync_reschedules_a_subscription_changed_by_another_process(db_url: str) -> None:
+    here, there = Database(db_url), Database(db_url)
+    sub = subscribe(here, now=datetime.now(UTC) - timedelta(hours=1))
+    scheduler = make_scheduler(here, FakePublisher())
+    await scheduler.start(catch_up=False)
+    try:
+        subscribe(there, text="at=18h tz=Asia/Tokyo", now=datetime.now(UTC))
+        await scheduler.sync()
+        [job] = [job for job in scheduler.jobs() if job.id == job_id(sub.id)]
+        assert (str(job.next_run_time.tzinfo), job.next_run_time.hour) == ("Asia/Tokyo", 18)
+    finally:
+        await scheduler.shutdown()
+        here.close()
+        there.close()
+
+
+async def test_sync_drops_a_subscription_removed_by_another_process(db_url: str) -> None:
+    here, there = Database(db_url), Database(db_url)
+    sub = subscribe(here, now=datetime.now(UTC))
+    scheduler = make_scheduler(here, FakePublisher())
+    await scheduler.start(catch_up=False)
+    try:
+        there.subscriptions.delete(sub.channel_ref)
+        await scheduler.sync()
+        assert job_id(sub.id) not in {job.id for job in scheduler.jobs()}
+    finally:
+        await scheduler.shutdown()
+        here.close()
+        there.close()
+
+
+async def test_sync_posts_a_slot_nobody_claimed_late_with_a_note(db: Database) -> None:
+    subscribe(db)  # its process died before 08:00
+    publisher = FakePublisher()
+    scheduler = make_scheduler(db, publisher, sync_interval=timedelta(seconds=30))
+
+    assert await scheduler.sync(MONDAY_0800 + timedelta(seconds=10)) == []  # its owner's time
+    [late] = await scheduler.sync(MONDAY_0800 + timedelta(seconds=40))
+
+    assert (late.outcome, late.scheduled_for) == (Outcome.SENT, MONDAY_0800)
+    assert late.note is not None and late.note.endswith("le bot était arrêté.")
+
+
+async def test_a_peer_retries_a_failed_slot_once_its_owners_retry_is_overdue(
+    db_url: str,
+) -> None:
+    dead, peer = Database(db_url), Database(db_url)
+    sub = subscribe(dead)
+    flaky = FakePublisher()
+    flaky.flaky.add("C-general")
+    failed = await make_scheduler(dead, flaky, lease=LEASE).run_slot(
+        sub.id, MONDAY_0800, now=MONDAY_0800
+    )  # retry due 08:01; its process dies
+    assert failed.retry_at is not None
+    publisher = FakePublisher()
+    scheduler = make_scheduler(peer, publisher, lease=LEASE)
+
+    assert await scheduler.sync(failed.retry_at + LEASE / 2) == []
+    [result] = await scheduler.sync(failed.retry_at + LEASE * 2)
+
+    assert result.outcome is Outcome.SENT
+    assert publisher.channels() == ["C-general"]
+    dead.close()
+    peer.close()
+
+
+async def test_a_database_error_when_the_job_fires_is_fired_again_with_the_true_cause() -> None:
+    memory = InMemoryBriefings()
+    sub = subscribe(memory)
+    publisher = FakePublisher()
+    clock = Clock(MONDAY_0800)
+    scheduler = make_scheduler(memory, publisher, unavailable=(DatabaseDown,), clock=clock)
+    memory.outage(DatabaseDown("connection refused"))
+    assert await scheduler.fire(sub.id) is None
+    memory.outage(None)
+    clock.now = MONDAY_0800 + timedelta(minutes=1)
+
+    result = await scheduler.fire(sub.id, Reason.DATABASE)
+
+    assert result is not None and result.outcome is Outcome.SENT
+    assert result.note is not None and result.note.endswith("base de données était indisponible.")

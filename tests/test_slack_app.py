@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 
 from adapters.slack.app import SlackAdapter
 from adapters.slack.blocks import FEEDBACK_UP, SHARE_ACTION
+from bot.briefings.schedule_parsing import parse_options, parse_schedule
+from bot.briefings.scheduler import BriefingScheduler, Outcome, Reason
 from bot.chat.context import ChannelRef, CommandContext
 from bot.chat.publishing import DeliveryError
 from bot.chat.registry import command
@@ -551,3 +554,97 @@ async def test_a_long_briefing_is_split_into_several_posts(slack: SlackHarness) 
     calls = slack.fake.calls_to("chat.postMessage")
     assert len(calls) == 3
     assert all(len(c.body["blocks"]) <= 50 for c in calls)
+
+
+# --- exactly once: the slot's metadata and the history check ----------------------------
+
+SLOT = "briefbot:1:20240108T070000Z"
+
+
+async def test_publish_names_the_slot_and_part_in_the_message_metadata(
+    slack: SlackHarness,
+) -> None:
+    await slack.adapter.publish(CHANNEL, BRIEFING, key=SLOT)
+    [call] = slack.fake.calls_to("chat.postMessage")
+    assert call.body["metadata"] == {
+        "event_type": "briefbot_briefing",
+        "event_payload": {"slot": SLOT, "part": 0, "parts": 1},
+    }
+
+
+async def test_publish_reports_each_accepted_message(slack: SlackHarness) -> None:
+    blocks = tuple(Block(f"Article {i}.", heading=f"Titre {i}") for i in range(70))
+    counts: list[int] = []
+
+    async def accepted(count: int) -> None:
+        counts.append(count)
+
+    total = await slack.adapter.publish(
+        CHANNEL, Reply(ReplyKind.DIGEST, "Briefing", blocks), key=SLOT, accepted=accepted
+    )
+    assert counts == list(range(1, total + 1)) and total > 1
+
+
+async def test_publish_skips_the_messages_already_sent(slack: SlackHarness) -> None:
+    blocks = tuple(Block(f"Article {i}.", heading=f"Titre {i}") for i in range(70))
+    reply = Reply(ReplyKind.DIGEST, "Briefing", blocks)
+    total = await slack.adapter.publish(CHANNEL, reply, key=SLOT, skip=1)
+    parts = [
+        c.body["metadata"]["event_payload"]["part"] for c in slack.fake.calls_to("chat.postMessage")
+    ]
+    assert parts == list(range(1, total))
+
+
+async def test_a_checked_publish_does_not_post_again_what_the_channel_has(
+    slack: SlackHarness,
+) -> None:
+    await slack.adapter.publish(CHANNEL, BRIEFING, key=SLOT)
+    await slack.adapter.publish(CHANNEL, BRIEFING, key=SLOT, check=True)
+    assert len(slack.fake.posts_in("CBRIEF")) == 1
+    [history] = slack.fake.calls_to("conversations.history")
+    assert history.body["include_all_metadata"] in (True, "true", "1")
+
+
+async def test_without_the_history_scope_a_checked_publish_posts_and_says_why(
+    slack: SlackHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    slack.fake.history_scope = False
+    await slack.adapter.publish(CHANNEL, BRIEFING, key=SLOT)
+    await slack.adapter.publish(CHANNEL, BRIEFING, key=SLOT, check=True)
+    assert len(slack.fake.posts_in("CBRIEF")) == 2
+    assert "channels:history" in caplog.text
+
+
+async def test_a_refused_connection_is_known_not_to_have_sent_anything(
+    slack: SlackHarness,
+) -> None:
+    await slack.fake.stop()
+    with pytest.raises(DeliveryError) as caught:
+        await slack.adapter.publish(CHANNEL, BRIEFING, key=SLOT)
+    assert caught.value.maybe_sent is False
+
+
+async def test_a_post_slack_accepted_but_answered_too_late_is_not_duplicated(
+    slack: SlackHarness,
+) -> None:
+    db = slack.app.database
+    created = datetime(2024, 1, 1, tzinfo=UTC)
+    sub = db.subscriptions.save(
+        CHANNEL, parse_schedule(parse_options("at=08:00")), created_by="U1", now=created
+    ).subscription
+    scheduler = BriefingScheduler(
+        db.subscriptions,
+        db.deliveries,
+        {"slack": slack.adapter},
+        lambda s, since: BRIEFING,
+        slot_timeout=timedelta(seconds=0.3),
+    )
+    slack.fake.hang_after_accept, slack.fake.hangs = 2.0, 1
+    slot = datetime(2024, 1, 8, 7, 0, tzinfo=UTC)
+
+    first = await scheduler.run_slot(sub.id, slot, now=slot)
+    assert first.retry_at is not None
+    second = await scheduler.run_slot(sub.id, slot, now=first.retry_at, reason=Reason.RETRY)
+
+    assert (first.outcome, second.outcome) == (Outcome.FAILED, Outcome.SENT)
+    assert len(slack.fake.posts_in("CBRIEF")) == 1

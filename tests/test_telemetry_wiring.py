@@ -128,16 +128,28 @@ async def test_briefing_outcomes_are_recorded_on_time_late_and_skipped() -> None
     assert telemetry.named("briefing") == [("sent",), ("late",), ("skipped",)]
 
 
-async def test_a_failing_channel_is_recorded_as_failed_then_paused() -> None:
+async def test_a_flaky_channel_is_recorded_as_failed_then_paused() -> None:
     store = InMemoryBriefings()
     telemetry = RecordingTelemetry()
-    sub = subscribe(store, "C-deleted")
-    publisher = FakePublisher(failing={"C-deleted"})
+    sub = subscribe(store, "C-flaky")
+    publisher = FakePublisher()
+    publisher.flaky.add("C-flaky")
     scheduler = make_scheduler(store, publisher, max_failures=2, telemetry=telemetry)
     first = await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
     assert first.retry_at is not None
     await scheduler.run_slot(sub.id, MONDAY_0800, now=first.retry_at, reason=Reason.RETRY)
     assert telemetry.named("briefing") == [("failed",), ("paused",)]
+
+
+async def test_a_deleted_channel_is_recorded_as_paused_at_once() -> None:
+    store = InMemoryBriefings()
+    telemetry = RecordingTelemetry()
+    sub = subscribe(store, "C-deleted")
+    scheduler = make_scheduler(
+        store, FakePublisher(failing={"C-deleted"}), max_failures=2, telemetry=telemetry
+    )
+    await scheduler.run_slot(sub.id, MONDAY_0800, now=MONDAY_0800)
+    assert telemetry.named("briefing") == [("paused",)]
 
 
 async def test_the_subscription_gauge_follows_the_scheduled_jobs() -> None:

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from adapters.base import Adapter
 from bot.chat.context import ChannelRef, CommandContext
+from bot.chat.publishing import Accepted
 from bot.chat.registry import Registry
 from bot.chat.replies import Reply, ReplyKind
 from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
@@ -73,8 +74,22 @@ class ConsoleAdapter(Adapter):
                 await self._task
         self._save_history()
 
-    async def publish(self, channel: ChannelRef, reply: Reply) -> None:
-        self._print(self.render(reply))
+    async def publish(
+        self,
+        channel: ChannelRef,
+        reply: Reply,
+        *,
+        key: str = "",
+        skip: int = 0,
+        check: bool = False,
+        accepted: Accepted | None = None,
+    ) -> int:
+        """One message: the whole reply, printed (nothing to resume on a terminal)."""
+        if skip < 1:
+            self._print(self.render(reply))
+            if accepted is not None:
+                await accepted(1)
+        return 1
 
     async def notify_paused(self, channel: ChannelRef, reason: str) -> None:
         self._print(f"(briefings en pause : {reason})")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -35,7 +36,7 @@ from adapters.discord.tree import BriefbotTree, build_tree
 from adapters.discord.views import NO_MENTIONS, ShareButton, message_view
 from bot.chat.context import ChannelRef, CommandContext
 from bot.chat.guard import INTERNAL_ERROR
-from bot.chat.publishing import DeliveryError
+from bot.chat.publishing import Accepted, DeliveryError
 from bot.chat.registry import Registry
 from bot.chat.replies import Block, Reply, ReplyKind, error
 from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
@@ -98,8 +99,14 @@ def delivery_error(exc: BaseException) -> DeliveryError:
     if isinstance(exc, discord.HTTPException):
         if exc.status == 401:
             return DeliveryError("jeton Discord refusé (DISCORD_TOKEN)", permanent=True)
-        return DeliveryError(f"erreur Discord temporaire (HTTP {exc.status})", permanent=False)
-    return DeliveryError("Discord injoignable (réseau)", permanent=False)
+        # a 5xx may come after Discord stored the message
+        return DeliveryError(
+            f"erreur Discord temporaire (HTTP {exc.status})",
+            permanent=False,
+            maybe_sent=exc.status >= 500,
+        )
+    sent = not isinstance(exc, aiohttp.ClientConnectorError)  # a refused connection sent nothing
+    return DeliveryError("Discord injoignable (réseau)", permanent=False, maybe_sent=sent)
 
 
 def is_shareable(reply: Reply) -> bool:
@@ -418,14 +425,37 @@ class DiscordAdapter(Adapter):
 
     # -- scheduled briefings -----------------------------------------------------------
 
-    async def publish(self, channel: ChannelRef, reply: Reply) -> None:
-        """Post a reply to a channel over REST. Raises DeliveryError."""
+    async def publish(
+        self,
+        channel: ChannelRef,
+        reply: Reply,
+        *,
+        key: str = "",
+        skip: int = 0,
+        check: bool = False,
+        accepted: Accepted | None = None,
+    ) -> int:
+        """Post a reply to a channel over REST, from message `skip` on. Raises
+        DeliveryError (`maybe_sent` when Discord did not answer). Each message carries a
+        nonce derived from the slot (`key`) and its part; discord.py sends it with
+        `enforce_nonce`, so Discord answers a resend within its nonce window (a few
+        minutes) with the message it already has instead of posting it again: `check`
+        needs nothing more here."""
         target = self._target(channel)
-        for rendered in render_reply(replace(reply, private=False)):
+        messages = render_reply(replace(reply, private=False))
+        for part, rendered in enumerate(messages):
+            if part < skip:
+                continue
+            kwargs = _send_kwargs(rendered)
+            if key:
+                kwargs["nonce"] = slot_nonce(key, part)
             try:
-                await target.send(**_send_kwargs(rendered))
+                await target.send(**kwargs)
             except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
                 raise delivery_error(exc) from exc
+            if accepted is not None:
+                await accepted(part + 1)
+        return len(messages)
 
     async def notify_paused(self, channel: ChannelRef, reason: str) -> None:
         """Best effort: the channel may well be the reason for the pause."""
@@ -443,6 +473,12 @@ class DiscordAdapter(Adapter):
             raise DeliveryError("le bot Discord n'est pas encore connecté", permanent=False)
         guild_id = int(channel.workspace) if channel.workspace.isdigit() else None
         return self.client.get_partial_messageable(int(channel.channel), guild_id=guild_id)
+
+
+def slot_nonce(key: str, part: int) -> str:
+    """A message nonce (at most 25 characters) that is the same for a slot's part on
+    every attempt of every process."""
+    return hashlib.sha256(f"{key}#{part}".encode()).hexdigest()[:25]
 
 
 def _send_kwargs(message: DiscordMessage, *, share: bool = False) -> dict[str, Any]:

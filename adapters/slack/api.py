@@ -187,5 +187,12 @@ def delivery_error(err: BaseException) -> DeliveryError:
             return DeliveryError("limite de débit Slack atteinte (ratelimited)", permanent=False)
         return DeliveryError(f"erreur Slack ({code})", permanent=False)
     if isinstance(err, TimeoutError | asyncio.TimeoutError):
-        return DeliveryError("Slack ne répond pas (délai dépassé)", permanent=False)
-    return DeliveryError(f"réseau indisponible ({type(err).__name__})", permanent=False)
+        return DeliveryError(
+            "Slack ne répond pas (délai dépassé)", permanent=False, maybe_sent=True
+        )
+    # A refused connection never carried the request; any other network failure may have
+    # happened after Slack accepted it.
+    sent = not isinstance(err, aiohttp.ClientConnectorError)
+    return DeliveryError(
+        f"réseau indisponible ({type(err).__name__})", permanent=False, maybe_sent=sent
+    )

@@ -14,6 +14,7 @@ the mention's thread (errors privately); direct messages answer in the conversat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -44,7 +45,7 @@ from adapters.slack.payloads import ButtonClick, Message, SlashCommand
 from adapters.slack.settings import SlackSettings
 from bot.chat.context import ChannelRef, CommandContext
 from bot.chat.packing import unpack
-from bot.chat.publishing import DeliveryError
+from bot.chat.publishing import Accepted, DeliveryError
 from bot.chat.registry import Registry
 from bot.chat.replies import Reply, error, info
 from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
@@ -62,6 +63,8 @@ _ANY_COMMAND = re.compile(r"^/.+")
 _LEADING_MENTIONS = re.compile(r"^\s*(?:<@[A-Z0-9]+(?:\|[^>]*)?>[\s,:;]*)+")
 
 Work = Coroutine[Any, Any, None]
+# The metadata event type of a scheduled briefing's messages (its payload names the slot).
+BRIEFING_EVENT = "briefbot_briefing"
 
 
 class SlackAdapter(Adapter):
@@ -121,6 +124,7 @@ class SlackAdapter(Adapter):
         self._tasks: set[asyncio.Task[None]] = set()
         self._connection_check = connection_check
         self._watcher: asyncio.Task[None] | None = None
+        self._history_denied = False
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -538,15 +542,77 @@ class SlackAdapter(Adapter):
 
     # --- scheduled briefings --------------------------------------------------------------
 
-    async def publish(self, channel: ChannelRef, reply: Reply) -> None:
-        """Post a briefing with chat.postMessage; failures become DeliveryError (permanent
-        for a missing/archived channel or a bad token, transient for limits and network)."""
+    async def publish(
+        self,
+        channel: ChannelRef,
+        reply: Reply,
+        *,
+        key: str = "",
+        skip: int = 0,
+        check: bool = False,
+        accepted: Accepted | None = None,
+    ) -> int:
+        """Post a briefing with chat.postMessage, from message `skip` on, each message
+        carrying metadata that names the slot (`key`) and its part. With `check`, the
+        channel's recent history is read first and parts already there are not posted
+        again (needs the `channels:history` scope; without it they are posted again).
+        Failures become DeliveryError (permanent for a missing/archived channel or a bad
+        token, transient for limits and network, `maybe_sent` when Slack did not answer)."""
+        messages = render(replace(reply, private=False), share=False)
         try:
-            await self._post(channel.channel, render(replace(reply, private=False), share=False))
+            if self.client is None:
+                raise DeliveryError("l'adaptateur Slack n'est pas démarré", permanent=False)
+            posted = await self._posted_parts(channel.channel, key) if check and key else set()
+            for part, message in enumerate(messages):
+                if part < skip:
+                    continue
+                if part not in posted:
+                    await self.client.chat_postMessage(
+                        channel=channel.channel,
+                        link_names=False,
+                        unfurl_links=False,
+                        unfurl_media=False,
+                        metadata={
+                            "event_type": BRIEFING_EVENT,
+                            "event_payload": {"slot": key, "part": part, "parts": len(messages)},
+                        },
+                        **message.payload(),
+                    )
+                if accepted is not None:
+                    await accepted(part + 1)
         except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError) as err:
             failure = delivery_error(err)
             log.warning("publishing to %s failed: %s", channel, failure.reason)
             raise failure from None
+        return len(messages)
+
+    async def _posted_parts(self, channel: str, key: str) -> set[int]:
+        """The parts of slot `key` already in the channel's last 100 messages; empty
+        (nothing can be checked) without the history scope."""
+        if self._history_denied or self.client is None:
+            return set()
+        try:
+            response = await self.client.conversations_history(
+                channel=channel, limit=100, include_all_metadata=True
+            )
+        except SlackApiError as err:
+            if error_code(err) not in ("missing_scope", "not_allowed_token_type"):
+                raise
+            self._history_denied = True
+            log.warning(
+                "cannot read channel history (%s): a briefing interrupted after Slack "
+                "accepted it may be posted twice; add the channels:history scope",
+                error_code(err),
+            )
+            return set()
+        parts: set[int] = set()
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == BRIEFING_EVENT and payload.get("slot") == key:
+                with contextlib.suppress(TypeError, ValueError):
+                    parts.add(int(payload.get("part", -1)))
+        return parts
 
     async def notify_paused(self, channel: ChannelRef, reason: str) -> None:
         """Best effort: the channel may well be the reason for the pause."""

@@ -57,7 +57,9 @@ class SubscriptionStore(Protocol):
 
 class DeliveryLog(Protocol):
     """Which slot was posted, to whom, and how it went. A slot (subscription, scheduled
-    time) has at most one entry: claiming it is what makes a briefing go out once."""
+    time) has at most one entry: claiming it is what makes a briefing go out once. A claim
+    names its `owner` and holds a lease until `lease_until`, which the owner renews while
+    sending; once it has passed, `take_over` hands the slot to someone else."""
 
     def claim(
         self,
@@ -68,14 +70,53 @@ class DeliveryLog(Protocol):
         kind: str = SCHEDULED,
         status: str = CLAIMED,
         note: str | None = None,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
     ) -> Delivery | None:
         """Record the slot as ours; None means it is already someone else's."""
         ...
 
     def reclaim_failed(
-        self, subscription_id: int, scheduled_for: datetime, *, now: datetime | None = None
+        self,
+        subscription_id: int,
+        scheduled_for: datetime,
+        *,
+        now: datetime | None = None,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
     ) -> Delivery | None:
         """Take a failed slot back for a retry; only one of concurrent retries gets it."""
+        ...
+
+    def take_over(
+        self,
+        subscription_id: int,
+        scheduled_for: datetime,
+        *,
+        owner: str,
+        lease_until: datetime,
+        now: datetime | None = None,
+    ) -> Delivery | None:
+        """Claim a scheduled slot that is `claimed` or `failed` under an expired (or absent,
+        or `owner`'s own) lease; None if it is not. A claimed slot comes back `in_doubt`."""
+        ...
+
+    def hold(
+        self,
+        delivery_id: int,
+        owner: str,
+        *,
+        lease_until: datetime,
+        progress: int | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Renew the lease (recording `progress`, which clears `in_doubt`); False when the
+        claim is no longer `owner`'s."""
+        ...
+
+    def expired(self, now: datetime | None = None) -> list[Delivery]:
+        """Scheduled slots whose holder is overdue: claims past their lease (or without
+        one), failures past `hold_until`. Oldest first."""
         ...
 
     def mark_sent(
@@ -91,8 +132,12 @@ class DeliveryLog(Protocol):
         *,
         now: datetime | None = None,
         count_failure: bool = True,
+        in_doubt: bool = False,
+        hold_until: datetime | None = None,
     ) -> int:
-        """Record a failed attempt; returns the channel's consecutive failures."""
+        """Record a failed attempt; returns the channel's consecutive failures. `in_doubt`:
+        the platform may have accepted the message after `progress`. `hold_until`: when
+        the owner's retry is overdue and a peer may take the slot over (None: never)."""
         ...
 
     def mark_skipped(self, delivery_id: int, note: str, *, now: datetime | None = None) -> None: ...

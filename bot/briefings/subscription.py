@@ -14,8 +14,9 @@ from typing import ClassVar
 from bot.briefings.schedule import ScheduleSpec
 from bot.chat.context import ChannelRef
 
-# Delivery statuses. `claimed` is written before posting: a row left `claimed` by a crash
-# is never posted again (at most once beats twice).
+# Delivery statuses. `claimed` is written before posting, with an owner and a lease the
+# owner renews while sending: a row left `claimed` by a crash is taken over once its lease
+# expires, and resumes from `progress`.
 CLAIMED, SENT, FAILED, SKIPPED = "claimed", "sent", "failed", "skipped"
 SCHEDULED, MANUAL = "scheduled", "manual"  # delivery kinds: a cron slot or `/briefing now`
 
@@ -111,3 +112,12 @@ class Delivery:
     note: str | None
     created_at: datetime
     sent_at: datetime | None
+    # The process that holds the slot ("pid:token") and until when; a peer may take the
+    # slot over once `lease_until` has passed.
+    owner: str | None = None
+    lease_until: datetime | None = None
+    # How many messages of the briefing the platform has accepted.
+    progress: int = 0
+    # The message after `progress` may have been accepted too (a timeout after sending, or
+    # an owner that died while sending): check before sending it again.
+    in_doubt: bool = False

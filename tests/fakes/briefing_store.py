@@ -1,7 +1,8 @@
 """In-memory subscriptions and delivery log: the briefing ports without a database.
 
 Same semantics as `bot/storage` for what the scheduler and the service rely on: one
-subscription per channel, one delivery per slot, `mark_sent` moving `last_delivery`.
+subscription per channel, one delivery per slot, `mark_sent` moving `last_delivery`,
+leases and take-overs. `failing` makes every call raise it (a database outage).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.chat.context import ChannelRef
 class InMemorySubscriptions:
     def __init__(self) -> None:
         self.rows: dict[int, Subscription] = {}
+        self.failing: Exception | None = None
 
     def save(
         self,
@@ -59,6 +61,8 @@ class InMemorySubscriptions:
         return SaveResult(saved, previous)
 
     def get(self, subscription_id: int) -> Subscription | None:
+        if self.failing is not None:
+            raise self.failing
         return self.rows.get(subscription_id)
 
     def find(self, channel: ChannelRef) -> Subscription | None:
@@ -67,6 +71,8 @@ class InMemorySubscriptions:
     def list(
         self, *, platform: str | None = None, workspace: str | None = None
     ) -> list[Subscription]:
+        if self.failing is not None:
+            raise self.failing
         return sorted(
             (
                 s
@@ -92,6 +98,7 @@ class InMemoryDeliveries:
     def __init__(self, subscriptions: InMemorySubscriptions) -> None:
         self.subscriptions = subscriptions
         self.rows: dict[int, Delivery] = {}
+        self.failing: Exception | None = None
 
     def claim(
         self,
@@ -102,7 +109,10 @@ class InMemoryDeliveries:
         kind: str = SCHEDULED,
         status: str = CLAIMED,
         note: str | None = None,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
     ) -> Delivery | None:
+        self._check()
         if self._slot(subscription_id, scheduled_for) is not None:
             return None
         now = now or utcnow()
@@ -117,25 +127,116 @@ class InMemoryDeliveries:
             note=note,
             created_at=now,
             sent_at=None,
+            owner=owner,
+            lease_until=lease_until,
         )
         self.rows[delivery.id] = delivery
         return delivery
 
     def reclaim_failed(
-        self, subscription_id: int, scheduled_for: datetime, *, now: datetime | None = None
+        self,
+        subscription_id: int,
+        scheduled_for: datetime,
+        *,
+        now: datetime | None = None,
+        owner: str | None = None,
+        lease_until: datetime | None = None,
     ) -> Delivery | None:
+        self._check()
         delivery = self._slot(subscription_id, scheduled_for)
         if delivery is None or delivery.status != FAILED:
             return None
-        return self._keep(replace(delivery, status=CLAIMED, attempts=delivery.attempts + 1))
+        return self._keep(
+            replace(
+                delivery,
+                status=CLAIMED,
+                attempts=delivery.attempts + 1,
+                owner=owner,
+                lease_until=lease_until,
+            )
+        )
+
+    def take_over(
+        self,
+        subscription_id: int,
+        scheduled_for: datetime,
+        *,
+        owner: str,
+        lease_until: datetime,
+        now: datetime | None = None,
+    ) -> Delivery | None:
+        self._check()
+        now = now or utcnow()
+        delivery = self._slot(subscription_id, scheduled_for)
+        if delivery is None or delivery.kind != SCHEDULED:
+            return None
+        if delivery.status not in (CLAIMED, FAILED):
+            return None
+        lease = delivery.lease_until
+        if not (lease is None or lease < now or delivery.owner == owner):
+            return None
+        return self._keep(
+            replace(
+                delivery,
+                status=CLAIMED,
+                attempts=delivery.attempts + 1,
+                owner=owner,
+                lease_until=lease_until,
+                in_doubt=delivery.in_doubt or delivery.status == CLAIMED,
+            )
+        )
+
+    def hold(
+        self,
+        delivery_id: int,
+        owner: str,
+        *,
+        lease_until: datetime,
+        progress: int | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        self._check()
+        delivery = self.rows[delivery_id]
+        if delivery.owner != owner or delivery.status != CLAIMED:
+            return False
+        delivery = replace(delivery, lease_until=lease_until)
+        if progress is not None:
+            delivery = replace(delivery, progress=progress, in_doubt=False)
+        self._keep(delivery)
+        return True
+
+    def expired(self, now: datetime | None = None) -> list[Delivery]:
+        self._check()
+        now = now or utcnow()
+        return sorted(
+            (
+                d
+                for d in self.rows.values()
+                if d.kind == SCHEDULED
+                and (
+                    (d.status == CLAIMED and (d.lease_until is None or d.lease_until < now))
+                    or (d.status == FAILED and d.lease_until is not None and d.lease_until < now)
+                )
+            ),
+            key=lambda d: (d.scheduled_for, d.id),
+        )
 
     def mark_sent(
         self, delivery_id: int, *, now: datetime | None = None, note: str | None = None
     ) -> None:
+        self._check()
         now = now or utcnow()
         delivery = self.rows[delivery_id]
         self._keep(
-            replace(delivery, status=SENT, sent_at=now, error=None, note=note or delivery.note)
+            replace(
+                delivery,
+                status=SENT,
+                sent_at=now,
+                error=None,
+                note=note or delivery.note,
+                lease_until=None,
+                in_doubt=False,
+            )
         )
         sub = self.subscriptions.get(delivery.subscription_id)
         if sub is not None:
@@ -150,8 +251,20 @@ class InMemoryDeliveries:
         *,
         now: datetime | None = None,
         count_failure: bool = True,
+        in_doubt: bool = False,
+        hold_until: datetime | None = None,
     ) -> int:
-        delivery = self._keep(replace(self.rows[delivery_id], status=FAILED, error=error))
+        self._check()
+        before = self.rows[delivery_id]
+        delivery = self._keep(
+            replace(
+                before,
+                status=FAILED,
+                error=error,
+                in_doubt=before.in_doubt or in_doubt,
+                lease_until=hold_until,
+            )
+        )
         sub = self.subscriptions.get(delivery.subscription_id)
         if sub is None:
             return 0
@@ -160,7 +273,8 @@ class InMemoryDeliveries:
         return failures
 
     def mark_skipped(self, delivery_id: int, note: str, *, now: datetime | None = None) -> None:
-        self._keep(replace(self.rows[delivery_id], status=SKIPPED, note=note))
+        self._check()
+        self._keep(replace(self.rows[delivery_id], status=SKIPPED, note=note, lease_until=None))
 
     def record_skipped(
         self,
@@ -183,6 +297,7 @@ class InMemoryDeliveries:
         return delivery
 
     def latest(self, subscription_id: int) -> Delivery | None:
+        self._check()
         mine = self.for_subscription(subscription_id)
         return mine[-1] if mine else None
 
@@ -200,6 +315,10 @@ class InMemoryDeliveries:
             None,
         )
 
+    def _check(self) -> None:
+        if self.failing is not None:
+            raise self.failing
+
     def _keep(self, delivery: Delivery) -> Delivery:
         self.rows[delivery.id] = delivery
         return delivery
@@ -211,3 +330,7 @@ class InMemoryBriefings:
     def __init__(self) -> None:
         self.subscriptions = InMemorySubscriptions()
         self.deliveries = InMemoryDeliveries(self.subscriptions)
+
+    def outage(self, error: Exception | None) -> None:
+        """Every call raises `error` until `outage(None)`: the database is down."""
+        self.subscriptions.failing = self.deliveries.failing = error

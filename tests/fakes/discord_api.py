@@ -401,7 +401,15 @@ class FakeDiscord:
         problem = check_message(payload)
         if problem:
             return _invalid(problem)
-        return _json(self._message(channel, payload))
+        nonce = payload.get("nonce")
+        if nonce is not None and payload.get("enforce_nonce"):  # Discord's deduplication
+            for message in self.messages.values():
+                if message.get("nonce") == nonce and message["channel_id"] == channel:
+                    return _json(message)
+        message = self._message(channel, payload)
+        if nonce is not None:
+            message["nonce"] = nonce
+        return _json(message)
 
     async def _typing(self, call: Call, channel: str) -> web.Response:
         return web.Response(status=204)

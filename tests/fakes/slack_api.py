@@ -1,11 +1,13 @@
 """A local fake of Slack on 127.0.0.1, speaking Slack's real protocols.
 
 It serves the Web API methods the bot uses (`auth.test`, `apps.connections.open`,
-`users.info`, `chat.postMessage`, `chat.postEphemeral`) under `/api/`, interaction
-`response_url`s under `/response/<key>`, and a Socket Mode websocket under `/link/`.
-Every request is recorded with its parsed body and arrival time; tests script failures
-(`channel_not_found`, a 429 with `Retry-After`, …) per method. It also checks what real
-Slack would refuse: tokens, Block Kit limits, the five-posts rule of response URLs.
+`users.info`, `chat.postMessage`, `chat.postEphemeral`, `conversations.history` with
+message metadata, refused with `missing_scope` when `history_scope` is False) under
+`/api/`, interaction `response_url`s under `/response/<key>`, and a Socket Mode
+websocket under `/link/`. Every request is recorded with its parsed body and arrival
+time; tests script failures (`channel_not_found`, a 429 with `Retry-After`, …) per
+method. It also checks what real Slack would refuse: tokens, Block Kit limits, the
+five-posts rule of response URLs.
 
 The helpers at the bottom build what Slack sends to an app: signed HTTP requests and the
 payloads of slash commands, events and button clicks.
@@ -70,6 +72,12 @@ class FakeSlack:
         self.refusing = False
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        # channel -> messages posted there, oldest first, with their metadata
+        self.channels: dict[str, list[dict[str, Any]]] = {}
+        self.history_scope = True
+        # the next `n` posts are accepted, then answered only after `hang_after_accept` s
+        self.hang_after_accept = 0.0
+        self.hangs = 0
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -176,9 +184,31 @@ class FakeSlack:
             "chat.postMessage": self._post_message,
             "chat.postEphemeral": self._post_ephemeral,
         }.get(method)
+        if method == "conversations.history":
+            return self._history(body)
         if handler is None:
             return _error("unknown_method")
-        return handler(body)
+        answer = handler(body)
+        if method == "chat.postMessage" and self.hangs > 0 and answer.status == 200:
+            self.hangs -= 1
+            await asyncio.sleep(self.hang_after_accept)
+        return answer
+
+    def _history(self, body: dict[str, Any]) -> web.Response:
+        if not self.history_scope:
+            return web.json_response(
+                {"ok": False, "error": "missing_scope", "needed": "channels:history"}
+            )
+        with_metadata = str(body.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(body.get("limit") or 100)
+        messages = list(reversed(self.channels.get(str(body.get("channel")), [])))[:limit]
+        if not with_metadata:
+            messages = [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+        return web.json_response({"ok": True, "messages": messages, "has_more": False})
+
+    def posts_in(self, channel: str) -> list[dict[str, Any]]:
+        """The messages posted in `channel`, oldest first."""
+        return list(self.channels.get(channel, []))
 
     def _auth_test(self, body: dict[str, Any]) -> web.Response:
         return web.json_response(
@@ -206,6 +236,10 @@ class FakeSlack:
             return _error(problem)
         ts = f"1700000000.{next(self._ts):06d}"
         message = {"type": "message", "text": body.get("text"), "ts": ts, "user": BOT_USER}
+        stored = dict(message)
+        if isinstance(body.get("metadata"), dict):
+            stored["metadata"] = body["metadata"]
+        self.channels.setdefault(str(body["channel"]), []).append(stored)
         return web.json_response(
             {"ok": True, "channel": body["channel"], "ts": ts, "message": message}
         )

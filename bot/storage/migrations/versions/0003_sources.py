@@ -1,7 +1,7 @@
 """News sources: the sources followed, their claimed poll slots, the URLs seen.
 
 Revision ID: 0003
-Revises: 0001 (the head of this branch; re-chained after 0002 at merge)
+Revises: 0002
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
