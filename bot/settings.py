@@ -92,6 +92,11 @@ class Settings(SettingsBase):
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'briefbot.db'}"
 
+    @property
+    def database_setting(self) -> str:
+        """The setting to name when the database cannot be used."""
+        return "BRIEFBOT_DATABASE_URL" if self.database_url else "BRIEFBOT_DATA_DIR"
+
 
 class ConfigError(Exception):
     """Invalid configuration, with messages that name each setting (never its value)."""

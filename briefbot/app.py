@@ -32,13 +32,26 @@ from bot.chat.publishing import Publisher
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.registry import Registry
 from bot.corpus.library import Snapshot
+from bot.settings import Settings
 from bot.storage.database import Database
+from bot.storage.preflight import check_folder
 from bot.timeline.commands import TimelineCommands
 
 from .derived import Derived
 from .settings import Config
 
 log = logging.getLogger(__name__)
+
+
+def open_database(settings: Settings) -> Database:
+    """The configured database, after proving the data directory usable; StorageError
+    (one line naming the path and the setting) otherwise."""
+    check_folder(Path(settings.data_dir), "BRIEFBOT_DATA_DIR")
+    return Database(
+        settings.effective_database_url,
+        marker_dir=Path(settings.data_dir),
+        setting=settings.database_setting,
+    )
 
 
 def configured_platforms(config: Config) -> tuple[str, ...]:
@@ -63,7 +76,7 @@ class Application:
         self.config = config
         self.settings = s = config.core
         self.platforms = tuple(configured_platforms(config) if platforms is None else platforms)
-        self.database = db = Database(s.effective_database_url)
+        self.database = db = open_database(s)
         self.derived = Derived(s)
         self.library = self.derived.library(listeners=(self._remember,))
         self.digests = DigestService(

@@ -326,10 +326,10 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     from bot.briefings.service import DigestService
 
     since = _parse_since(args.since)
-    library, derived = open_library(config.core)
-    snapshot = library.current
     database = _database(config.core)
     try:
+        library, derived = open_library(config.core)
+        snapshot = library.current
         digests = DigestService(
             lambda: snapshot.articles,
             lambda: derived.timeline(snapshot),
@@ -359,9 +359,9 @@ def cmd_timeline(args: argparse.Namespace, config: Config) -> int:
 
 
 def _database(settings: Settings) -> Database:
-    from bot.storage.database import Database
+    from .app import open_database
 
-    return Database(settings.effective_database_url)
+    return open_database(settings)
 
 
 def cmd_subscriptions(args: argparse.Namespace, config: Config) -> int:
