@@ -32,7 +32,7 @@ from bot.chat.publishing import Publisher
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.registry import Registry
 from bot.corpus.library import Snapshot
-from bot.settings import Settings
+from bot.settings import ConfigError, Settings
 from bot.storage.database import Database
 from bot.storage.preflight import check_folder
 from bot.timeline.commands import TimelineCommands
@@ -55,12 +55,22 @@ def open_database(settings: Settings) -> Database:
 
 
 def configured_platforms(config: Config) -> tuple[str, ...]:
+    """The platforms whose settings are complete, the console when none is; ConfigError
+    for a partial one (measured: only one Slack token silently started the console)."""
+    missing = platform_problems(config)
+    if missing:
+        raise ConfigError(missing)
     platforms = []
     if config.slack.configured:
         platforms.append("slack")
     if config.discord.configured:
         platforms.append("discord")
     return tuple(platforms) or ("console",)
+
+
+def platform_problems(config: Config) -> list[str]:
+    """What each partly configured platform lacks."""
+    return config.slack.missing()
 
 
 class Application:

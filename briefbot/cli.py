@@ -265,15 +265,19 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    from .app import platform_problems
     from .check import run_checks
 
     problems, summary = run_checks(config.core)
+    config_problems = platform_problems(config)
     for line in summary:
         print(line)
     for problem in problems:
         print(f"problem: {problem}")
-    if problems:
-        print(f"{len(problems)} problem(s) found")
+    for line in config_problems:
+        print(f"config: {line}")
+    if problems or config_problems:
+        print(f"{len(problems) + len(config_problems)} problem(s) found")
         return 1
     print("no problems found")
     return 0
