@@ -139,6 +139,7 @@ class Application:
             return ConsoleAdapter(
                 self.registry,
                 history=Path(self.settings.data_dir) / "console_history",
+                log_file=Path(self.settings.data_dir) / "console.log",
                 article_count=lambda: len(self.library.current.articles),
             )
         if platform == "slack":
@@ -196,9 +197,15 @@ class Application:
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
+        interrupted: list[signal.Signals] = []
+
+        def on_signal(sig: signal.Signals) -> None:
+            interrupted.append(sig)
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, on_signal, sig)
         try:
             await self.start()
             waiters = [asyncio.create_task(a.done.wait()) for a in self.adapters]
@@ -208,4 +215,6 @@ class Application:
                 waiter.cancel()
         finally:
             await self.stop()
+        if signal.SIGINT in interrupted:  # Ctrl-C: the shell's convention
+            return 130
         return max((a.exit_code for a in self.adapters), default=0)

@@ -163,6 +163,7 @@ def _setup_logging(settings: Settings, *, quiet: bool) -> None:
         stream=sys.stderr,
     )
     noisy_loggers = (
+        "alembic",  # "setup plugin …" lines at every database open
         "bm25s",
         "apscheduler.scheduler",
         "discord",
