@@ -123,10 +123,7 @@ class Application:
 
     def load(self) -> Snapshot:
         """Read the corpus and prepare what is derived from it (seconds on a cold cache)."""
-        snapshot = self.library.load()
-        for problem in snapshot.problems:
-            log.warning("skipped %s", problem)
-        return snapshot
+        return self.library.load()  # which warns of each problem
 
     def _remember(self, snapshot: Snapshot, _previous: Snapshot | None) -> None:
         """Record when each article was first seen, so digests know what is new."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -153,6 +154,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `briefbot ask … | head -1`: the reader has what it wanted
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush raises nothing."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _setup_logging(settings: Settings, *, quiet: bool) -> None:
@@ -213,7 +227,8 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 
 
 def _ask_stream(settings: Settings) -> int:
-    """One JSON object per input line; bad lines are reported and skipped, status 2."""
+    """One JSON object per non-blank input line, in order: an answer, or
+    `{"question", "error"}` for a bad line (also said on stderr); status 2 if any was bad."""
     from bot.ask.commands import check_question
 
     library, derived = open_library(settings)
@@ -224,11 +239,12 @@ def _ask_stream(settings: Settings) -> int:
             continue
         try:
             question = check_question(line, settings.max_question_chars)
-        except InputError as err:
+        except InputError as err:  # still one object per line, so outputs pair with inputs
             print(f"briefbot: error: line {number}: {err}", file=sys.stderr)
+            _print_json({"question": line, "error": str(err)})
             status = 2
-            continue
-        _print_json(to_json(answerer.answer(question)))
+        else:
+            _print_json(to_json(answerer.answer(question)))
         sys.stdout.flush()
     return status
 
@@ -401,7 +417,7 @@ def cmd_feedback(args: argparse.Namespace, config: Config) -> int:
         _print_json(to_json(records))
         return 0
     up = sum(1 for r in records if r.value > 0)
-    print(f"{len(records)} avis : {up} 👍, {len(records) - up} 👎")
+    print(f"{len(records)} vote(s): {up} 👍, {len(records) - up} 👎")  # operators read English
     for r in records:
         mark = "👍" if r.value > 0 else "👎"
         print(

@@ -68,7 +68,9 @@ def test_ask_dash_reports_a_bad_line_and_goes_on(
     feed_stdin(monkeypatch, ("x" * 1001 + "\nQui est Molly Phee ?\n").encode())
     code, out, err = run(["ask", "-"], capsys)
     assert code == 2
-    assert len(out.splitlines()) == 1
+    bad, good = (json.loads(line) for line in out.splitlines())
+    assert bad == {"question": "x" * 1001, "error": bad["error"]} and "trop longue" in bad["error"]
+    assert good["question"] == "Qui est Molly Phee ?" and good["answered"]
     assert err.count("\n") == 1 and "line 1" in err
 
 

@@ -74,3 +74,8 @@ async def test_a_briefing_in_a_terminal_redraws_the_prompt(config: Config) -> No
 async def test_help_lists_quit_and_aide_works(config: Config) -> None:
     out, _ = await session(config, "aide\n")
     assert "/quit" in out and "/actor" in out
+
+
+async def test_a_question_after_mentions_is_answered(config: Config) -> None:
+    out, _ = await session(config, "@everyone <@&123> <@456> @here Qui est Molly Phee ?\n")
+    assert "Molly Phee" in out and "ne répondent pas" not in out
