@@ -8,12 +8,17 @@ an error message.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+import tomllib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from dotenv import dotenv_values
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -51,13 +56,18 @@ class SettingsBase(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = Path(os.environ.get("BRIEFBOT_CONFIG_FILE", DEFAULT_CONFIG_FILE))
+        toml_file = config_file_path()
         return (
             init_settings,
             env_settings,
             dotenv_settings,
             TomlConfigSettingsSource(settings_cls, toml_file=toml_file),
         )
+
+
+def config_file_path() -> Path:
+    """The TOML file read: `BRIEFBOT_CONFIG_FILE`, else `config/briefbot.toml`."""
+    return Path(os.environ.get("BRIEFBOT_CONFIG_FILE") or DEFAULT_CONFIG_FILE)
 
 
 class Settings(SettingsBase):
@@ -133,6 +143,11 @@ class Settings(SettingsBase):
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'briefbot.db'}"
 
+    @property
+    def database_setting(self) -> str:
+        """The setting to name when the database cannot be used."""
+        return "BRIEFBOT_DATABASE_URL" if self.database_url else "BRIEFBOT_DATA_DIR"
+
 
 class ConfigError(Exception):
     """Invalid configuration, with messages that name each setting (never its value)."""
@@ -159,12 +174,90 @@ def load_settings(**overrides: Any) -> Settings:
     return load(Settings, **overrides)
 
 
+def config_file_problems(models: Sequence[type[SettingsBase]]) -> list[str]:
+    """What is wrong with the TOML file itself, for these models read together: named by
+    `BRIEFBOT_CONFIG_FILE` but missing, unreadable, a key no model knows (with the closest
+    known one), or a secret (the README promises secrets come only from the environment
+    or `.env`, which git ignores; a TOML file is meant to be shared)."""
+    path = config_file_path()
+    if not path.exists():
+        return [f"BRIEFBOT_CONFIG_FILE: no file at {path}"] if _named_config_file() else []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        return [f"config file {path}: {err}"]
+    secrets: set[str] = set()
+    known: set[str] = set()
+    offered: list[str] = []
+    for model in models:
+        for name, field in model.model_fields.items():
+            names = [n.lower() for n in (name, *_aliases(field))]
+            known.update(names)
+            if _is_secret(field):
+                secrets.update(names)
+            else:
+                offered.append(_toml_key(model, name, field))
+    problems = []
+    for key in data:
+        if key.lower() in secrets:
+            problems.append(
+                f"config file {path}: {key} is a secret, and secrets are read only from the "
+                "environment or .env: move it there"
+            )
+        elif key.lower() not in known:
+            close = difflib.get_close_matches(key.lower(), offered, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            problems.append(f"config file {path}: unknown key {key!r}{hint}")
+    return problems
+
+
+def toml_keys(models: Sequence[type[SettingsBase]]) -> Iterator[str]:
+    """The key each non-secret setting of `models` takes in the TOML file."""
+    for model in models:
+        for name, field in model.model_fields.items():
+            if not _is_secret(field):
+                yield _toml_key(model, name, field)
+
+
+def _named_config_file() -> bool:
+    return bool(os.environ.get("BRIEFBOT_CONFIG_FILE"))
+
+
+def _aliases(field: FieldInfo) -> list[str]:
+    alias = field.validation_alias
+    return [str(c) for c in alias.choices] if isinstance(alias, AliasChoices) else []
+
+
+def _is_secret(field: FieldInfo) -> bool:
+    return SecretStr in (field.annotation, *getattr(field.annotation, "__args__", ()))
+
+
+def _toml_key(model: type[SettingsBase], name: str, field: FieldInfo) -> str:
+    """Core settings by field name; a platform's by its variable without `BRIEFBOT_`."""
+    aliases = _aliases(field)
+    if not aliases:
+        return name
+    return min((a.lower().removeprefix("briefbot_") for a in aliases), key=len)
+
+
 def _describe(model: type[SettingsBase], error: Any) -> str:
     loc = error.get("loc") or ()
     name = str(loc[0]) if loc else "settings"
     field = model.model_fields.get(name)
-    env_names: list[str] = []
-    if field is not None and isinstance(field.validation_alias, AliasChoices):
-        env_names = [str(c) for c in field.validation_alias.choices]
-    env = env_names[0] if env_names else f"BRIEFBOT_{name.upper()}"
+    if field is None:  # pydantic reports the alias the value came under
+        field = next((f for f in model.model_fields.values() if name in _aliases(f)), None)
+    names = _aliases(field) if field is not None else []
+    env = _name_in_use(names) or (names[0] if names else f"BRIEFBOT_{name.upper()}")
     return f"{env}: {error.get('msg', 'invalid value')}"
+
+
+def _name_in_use(names: Sequence[str]) -> str | None:
+    """The variable among `names` the user set, in the environment or `.env`: an error
+    names what they typed, not another spelling of the same setting."""
+    dotenv = {k.upper() for k in dotenv_values(".env")} if Path(".env").is_file() else set()
+    environment = {k.upper() for k in os.environ}
+    for source in (environment, dotenv):
+        for candidate in names:
+            if candidate.upper() in source:
+                return candidate
+    return None

@@ -37,11 +37,12 @@ from bot.chat.publishing import Publisher
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.registry import Registry
 from bot.corpus.library import Snapshot
-from bot.settings import ConfigError
+from bot.settings import ConfigError, Settings
 from bot.sources.commands import SourceCommands
 from bot.sources.scheduler import SourceScheduler
 from bot.sources.service import make_poller
 from bot.storage.database import Database
+from bot.storage.preflight import check_folder
 from bot.timeline.commands import TimelineCommands
 
 from .derived import Derived
@@ -79,13 +80,34 @@ def test_hooks(environ: Mapping[str, str]) -> dict[str, Any]:
     return hooks
 
 
+def open_database(settings: Settings) -> Database:
+    """The configured database, after proving the data directory usable; StorageError
+    (one line naming the path and the setting) otherwise."""
+    check_folder(Path(settings.data_dir), "BRIEFBOT_DATA_DIR")
+    return Database(
+        settings.effective_database_url,
+        marker_dir=Path(settings.data_dir),
+        setting=settings.database_setting,
+    )
+
+
 def configured_platforms(config: Config) -> tuple[str, ...]:
+    """The platforms whose settings are complete, the console when none is; ConfigError
+    for a partial one (measured: only one Slack token silently started the console)."""
+    missing = platform_problems(config)
+    if missing:
+        raise ConfigError(missing)
     platforms = []
     if config.slack.configured:
         platforms.append("slack")
     if config.discord.configured:
         platforms.append("discord")
     return tuple(platforms) or ("console",)
+
+
+def platform_problems(config: Config) -> list[str]:
+    """What each partly configured platform lacks."""
+    return config.slack.missing()
 
 
 class Application:
@@ -102,7 +124,7 @@ class Application:
         self.settings = s = config.core
         self.platforms = tuple(configured_platforms(config) if platforms is None else platforms)
         self.telemetry = telemetry = PrometheusTelemetry(self.platforms)
-        self.database = db = Database(s.effective_database_url)
+        self.database = db = open_database(s)
         self.derived = Derived(s, telemetry=telemetry)
         self.library = self.derived.library(
             listeners=(self._remember,), on_rescan=telemetry.rescan_succeeded
@@ -150,10 +172,7 @@ class Application:
 
     def load(self) -> Snapshot:
         """Read the corpus and prepare what is derived from it (seconds on a cold cache)."""
-        snapshot = self.library.load()
-        for problem in snapshot.problems:
-            log.warning("skipped %s", problem)
-        return snapshot
+        return self.library.load()  # which warns of each problem
 
     def _remember(self, snapshot: Snapshot, _previous: Snapshot | None) -> None:
         """Record when each article was first seen, so digests know what is new."""
@@ -192,6 +211,7 @@ class Application:
             return ConsoleAdapter(
                 self.registry,
                 history=Path(self.settings.data_dir) / "console_history",
+                log_file=Path(self.settings.data_dir) / "console.log",
                 article_count=lambda: len(self.library.current.articles),
                 telemetry=self.telemetry,
             )
@@ -269,9 +289,15 @@ class Application:
     async def run(self) -> int:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
+        interrupted: list[signal.Signals] = []
+
+        def on_signal(sig: signal.Signals) -> None:
+            interrupted.append(sig)
+            stop.set()
+
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, on_signal, sig)
         try:
             await self.start()
             waiters = [asyncio.create_task(a.done.wait()) for a in self.adapters]
@@ -281,4 +307,6 @@ class Application:
                 waiter.cancel()
         finally:
             await self.stop()
+        if signal.SIGINT in interrupted:  # Ctrl-C: the shell's convention
+            return 130
         return max((a.exit_code for a in self.adapters), default=0)

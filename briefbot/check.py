@@ -7,6 +7,9 @@ from pathlib import Path
 from bot.actors import check_actors_file
 from bot.corpus.loader import Problem, load_corpus
 from bot.settings import Settings
+from bot.storage.database import check_database
+from bot.storage.errors import StorageError
+from bot.storage.preflight import check_folder
 
 
 def run_checks(settings: Settings) -> tuple[list[Problem], list[str]]:
@@ -23,8 +26,20 @@ def run_checks(settings: Settings) -> tuple[list[Problem], list[str]]:
         if not result.articles:
             problems.append(Problem(str(corpus), "no article could be loaded"))
     data_dir = Path(settings.data_dir)
-    if data_dir.exists() and not data_dir.is_dir():
-        problems.append(Problem(str(data_dir), "data directory is not a directory"))
+    try:
+        check_folder(data_dir, "BRIEFBOT_DATA_DIR")
+    except StorageError as err:
+        problems.append(Problem("data directory", str(err)))
+    else:
+        trouble = check_database(
+            settings.effective_database_url,
+            marker_dir=data_dir,
+            setting=settings.database_setting,
+        )
+        if trouble is None:
+            summary.append("database: usable")
+        else:
+            problems.append(Problem("database", trouble))
     actors = Path(settings.config_dir) / "actors.yaml"
     if actors.exists():
         actor_problems = check_actors_file(actors)

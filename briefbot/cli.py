@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -171,6 +172,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `briefbot ask … | head -1`: the reader has what it wanted
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush raises nothing."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _setup_logging(config: Config, *, quiet: bool, stream: TextIO | None = None) -> logging.Handler:
@@ -219,7 +233,8 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 
 
 def _ask_stream(settings: Settings) -> int:
-    """One JSON object per input line; bad lines are reported and skipped, status 2."""
+    """One JSON object per non-blank input line, in order: an answer, or
+    `{"question", "error"}` for a bad line (also said on stderr); status 2 if any was bad."""
     from bot.ask.commands import check_question
 
     library, derived = open_library(settings)
@@ -230,11 +245,12 @@ def _ask_stream(settings: Settings) -> int:
             continue
         try:
             question = check_question(line, settings.max_question_chars)
-        except InputError as err:
+        except InputError as err:  # still one object per line, so outputs pair with inputs
             print(f"briefbot: error: line {number}: {err}", file=sys.stderr)
+            _print_json({"question": line, "error": str(err)})
             status = 2
-            continue
-        _print_json(to_json(answerer.answer(question)))
+        else:
+            _print_json(to_json(answerer.answer(question)))
         sys.stdout.flush()
     return status
 
@@ -272,15 +288,19 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_check(args: argparse.Namespace, config: Config) -> int:
+    from .app import platform_problems
     from .check import run_checks
 
     problems, summary = run_checks(config.core)
+    config_problems = platform_problems(config)
     for line in summary:
         print(line)
     for problem in problems:
         print(f"problem: {problem}")
-    if problems:
-        print(f"{len(problems)} problem(s) found")
+    for line in config_problems:
+        print(f"config: {line}")
+    if problems or config_problems:
+        print(f"{len(problems) + len(config_problems)} problem(s) found")
         return 1
     print("no problems found")
     return 0
@@ -333,10 +353,10 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     from bot.briefings.service import DigestService
 
     since = _parse_since(args.since)
-    library, derived = open_library(config.core)
-    snapshot = library.current
     database = _database(config.core)
     try:
+        library, derived = open_library(config.core)
+        snapshot = library.current
         digests = DigestService(
             lambda: snapshot.articles,
             lambda: derived.timeline(snapshot),
@@ -366,9 +386,9 @@ def cmd_timeline(args: argparse.Namespace, config: Config) -> int:
 
 
 def _database(settings: Settings) -> Database:
-    from bot.storage.database import Database
+    from .app import open_database
 
-    return Database(settings.effective_database_url)
+    return open_database(settings)
 
 
 def cmd_subscriptions(args: argparse.Namespace, config: Config) -> int:
@@ -403,7 +423,8 @@ def cmd_feedback(args: argparse.Namespace, config: Config) -> int:
         _print_json(to_json(records))
         return 0
     up = sum(1 for r in records if r.value > 0)
-    print(f"{len(records)} avis : {up} 👍, {len(records) - up} 👎")
+    votes = "vote" if len(records) == 1 else "votes"
+    print(f"{len(records)} {votes}: {up} 👍, {len(records) - up} 👎")  # operators read English
     for r in records:
         mark = "👍" if r.value > 0 else "👎"
         print(

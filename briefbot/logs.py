@@ -31,6 +31,7 @@ LOG_FORMATS = ("text", "json")
 REDACTED = "[redacted]"
 
 NOISY_LOGGERS = (
+    "alembic",  # "setup plugin …" lines at every database open
     "bm25s",
     "apscheduler.scheduler",
     "discord",

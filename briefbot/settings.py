@@ -7,7 +7,9 @@ from typing import Any
 
 from adapters.discord.settings import DiscordSettings
 from adapters.slack.settings import SlackSettings
-from bot.settings import ConfigError, Settings, load
+from bot.settings import ConfigError, Settings, config_file_problems, load
+
+MODELS = (Settings, SlackSettings, DiscordSettings)
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,9 @@ class Config:
 
 def load_config(**core_overrides: Any) -> Config:
     """The core's and the adapters' settings; ConfigError lists every problem at once."""
-    problems: list[str] = []
+    problems = config_file_problems(MODELS)
+    if problems:  # the models would read what the file check refuses
+        raise ConfigError(problems)
     loaded: list[Any] = []
     for model, overrides in (
         (Settings, core_overrides),

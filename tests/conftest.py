@@ -44,7 +44,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     for name in list(os.environ):
         if name.startswith("BRIEFBOT_") or name in _PLATFORM_VARS or name in _PROXY_VARS:
             monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("BRIEFBOT_CONFIG_FILE", str(tmp_path / "absent.toml"))
+    (tmp_path / "empty.toml").write_text("")
+    monkeypatch.setenv("BRIEFBOT_CONFIG_FILE", str(tmp_path / "empty.toml"))
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
 
 

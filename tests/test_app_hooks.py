@@ -22,16 +22,18 @@ def test_the_slot_hook_makes_every_subscription_due_every_n_seconds() -> None:
 
 
 async def test_the_pause_hook_writes_its_marker_and_waits_at_its_point(tmp_path: Path) -> None:
+    markers = tmp_path / "markers"
+    markers.mkdir()
     pause = hooks_from(
-        {"BRIEFBOT_TEST_PAUSE_AT": "post", "BRIEFBOT_TEST_MARKER_DIR": str(tmp_path)}
+        {"BRIEFBOT_TEST_PAUSE_AT": "post", "BRIEFBOT_TEST_MARKER_DIR": str(markers)}
     )["checkpoint"]
 
     await pause("claim", 1, SLOT)  # not a chosen point: passes through
     waiting = asyncio.create_task(pause("post", 1, SLOT))
-    while not list(tmp_path.iterdir()):
+    while not list(markers.iterdir()):
         await asyncio.sleep(0.01)
 
-    [marker] = tmp_path.iterdir()
+    [marker] = markers.iterdir()
     assert marker.name.startswith("post-") and marker.name.endswith("-1-070000")
     assert not waiting.done()
     waiting.cancel()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from bot.briefings.changes import SubscriptionChanges
@@ -325,3 +327,20 @@ async def test_subscriptions_export_as_json_for_the_cli(service: Briefings, db: 
     assert row["next_run"] == "2024-01-09T08:00:00+01:00"  # local time, offset included
     assert datetime.fromisoformat(row["next_run"]) == NOW + timedelta(hours=21)
     assert row["paused"] is False
+
+
+async def test_a_write_the_database_refuses_says_the_service_is_unavailable(
+    service: Briefings, db: Database
+) -> None:
+    """`query_only` makes SQLite refuse every write, as a full or read-only disk does."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("query_only is SQLite's")
+
+    def no_room(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+    event.listen(db.engine, "connect", no_room)
+    db.engine.dispose()
+    reply = await service.handle(context(), "subscribe at=08:00 days=mon-fri tz=Europe/Paris")
+    assert reply.is_error and "momentanément indisponible" in reply.plain_text()
+    assert db.subscriptions.find(GENERAL) is None

@@ -70,7 +70,9 @@ def test_ask_dash_reports_a_bad_line_and_goes_on(
     feed_stdin(monkeypatch, ("x" * 1001 + "\nQui est Molly Phee ?\n").encode())
     code, out, err = run(["ask", "-"], capsys)
     assert code == 2
-    assert len(out.splitlines()) == 1
+    bad, good = (json.loads(line) for line in out.splitlines())
+    assert bad == {"question": "x" * 1001, "error": bad["error"]} and "trop longue" in bad["error"]
+    assert good["question"] == "Qui est Molly Phee ?" and good["answered"]
     assert err.count("\n") == 1 and "line 1" in err
 
 
@@ -295,7 +297,7 @@ def test_feedback_prints_a_recorded_vote(
     record_vote(tmp_path)
     code, out, err = run(["feedback"], capsys)
     assert (code, err) == (0, "")
-    assert out.splitlines()[0] == "1 avis : 1 👍, 0 👎"
+    assert out.splitlines()[0] == "1 vote: 1 👍, 0 👎"
     assert "slack:U-voter « Qui est Molly Phee ? »" in out
     assert "000_ab94e0541aefd417 / DES CONDITIONS STRICTES" in out
     assert "2024-01-08 07:30" in out

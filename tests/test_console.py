@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from adapters.console.adapter import ConsoleAdapter
+from adapters.console.adapter import CONSOLE_CHANNEL, PROMPT, ConsoleAdapter
+from bot.chat.replies import info
 from briefbot.app import Application
 from briefbot.settings import Config
 
@@ -59,3 +60,22 @@ async def test_console_is_not_rate_limited(config: Config) -> None:
     limit = config.core.rate_limit_per_minute
     out, _ = await session(config, "Qui est Molly Phee ?\n" * (limit + 2))
     assert out.count("Molly Phee, accompagnée") == limit + 2
+
+
+async def test_a_briefing_in_a_terminal_redraws_the_prompt(config: Config) -> None:
+    app = Application(config, platforms=())
+    out = io.StringIO()
+    console = ConsoleAdapter(app.registry, stdin=io.StringIO(""), stdout=out, interactive=True)
+    await console.publish(CONSOLE_CHANNEL, info("Briefing du jour", "Deux nouveaux articles."))
+    assert "Deux nouveaux articles." in out.getvalue()
+    assert out.getvalue().endswith(PROMPT)
+
+
+async def test_help_lists_quit_and_aide_works(config: Config) -> None:
+    out, _ = await session(config, "aide\n")
+    assert "/quit" in out and "/actor" in out
+
+
+async def test_a_question_after_mentions_is_answered(config: Config) -> None:
+    out, _ = await session(config, "@everyone <@&123> <@456> @here Qui est Molly Phee ?\n")
+    assert "Molly Phee" in out and "ne répondent pas" not in out

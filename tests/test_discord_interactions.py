@@ -367,18 +367,18 @@ async def test_subscribing_in_a_thread_is_refused(bot: DiscordHarness) -> None:
 async def test_an_invalid_time_is_explained(bot: DiscordHarness) -> None:
     message = direct_answer(await subscribe(bot, at="25:99"))
     assert message["flags"] == 64
-    assert embed(message)["title"] == "Horaire non valide"
+    assert embed(message)["title"] == "Heure non valide"
 
 
 async def test_an_invalid_timezone_suggests_the_corrected_command(bot: DiscordHarness) -> None:
     message = direct_answer(await subscribe(bot, at="08:00", tz="Europe/Pariss"))
-    assert embed(message)["title"] == "Horaire non valide"
+    assert embed(message)["title"] == "Fuseau horaire non valide"
     assert "`/briefing subscribe at=08:00 tz=Europe/Paris`" in embed(message)["description"]
 
 
 async def test_an_option_cannot_smuggle_in_another_option(bot: DiscordHarness) -> None:
     message = direct_answer(await subscribe(bot, at="08:00 tz=Asia/Tokyo"))
-    assert embed(message)["title"] == "Horaire non valide"
+    assert embed(message)["title"] == "Heure non valide"
 
 
 async def test_timezones_autocomplete_from_iana_names(bot: DiscordHarness) -> None:

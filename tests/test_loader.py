@@ -55,7 +55,7 @@ def test_wire_copy_date_token_sharing_the_first_line(seeds: Path) -> None:
 def test_wire_copy_title_comes_from_first_sentence(seeds: Path) -> None:
     article = by_id(seeds)[WIRE_ID]
     assert article.title.startswith("Les Etats-Unis ont finalement accepté vendredi")
-    assert len(article.title) <= 121
+    assert len(article.title) <= 81
 
 
 def test_wire_copy_subheads_start_sections(seeds: Path) -> None:

@@ -1,4 +1,10 @@
-"""The console adapter: a terminal chat session, or a line-by-line filter when piped."""
+"""The console adapter: a terminal chat session, or a line-by-line filter when piped.
+
+Input is read by a daemon thread, so Ctrl-C stops the session at once (with the executor
+of `asyncio.to_thread`, the process waited for the next Enter and exited 0); the terminal
+settings are restored on the way out. In a terminal the log goes to a file, named in the
+banner, instead of into the conversation.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,10 @@ import asyncio
 import contextlib
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from adapters.base import Adapter
 from bot.chat.context import ChannelRef, CommandContext
@@ -25,15 +32,17 @@ BANNER = (
     "briefbot — posez une question sur les articles ({n} chargés). "
     "/help pour l'aide, /quit pour sortir."
 )
+LOG_NOTE = "Journal : {path}"
 QUIT = {"/quit", "/exit", "/q", "quit", "exit"}
 
 
 class ConsoleAdapter(Adapter):
     """Reads questions from stdin and prints replies; scheduled briefings print here too.
 
-    `history` is where an interactive session keeps its readline history;
-    `article_count` tells the banner how many articles are loaded. The console is connected
-    from `start` to `stop`: there is no platform connection to lose."""
+    `history` is where an interactive session keeps its readline history; `log_file` is
+    where its log goes while it runs; `article_count` tells the banner how many articles
+    are loaded. The console is connected from `start` to `stop`: there is no platform
+    connection to lose."""
 
     platform = "console"
 
@@ -42,6 +51,7 @@ class ConsoleAdapter(Adapter):
         registry: Registry,
         *,
         history: Path | None = None,
+        log_file: Path | None = None,
         article_count: Callable[[], int] = lambda: 0,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
@@ -51,6 +61,7 @@ class ConsoleAdapter(Adapter):
         super().__init__(telemetry)
         self.registry = registry
         self.history_file = history
+        self.log_file = log_file
         self.article_count = article_count
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
@@ -58,11 +69,16 @@ class ConsoleAdapter(Adapter):
         self.context = CommandContext(CONSOLE_CHANNEL, user_id="local", user_name="console")
         self._task: asyncio.Task[None] | None = None
         self._history: Path | None = None
+        self._terminal: list[Any] | None = None
+        self._log_moves: list[tuple[logging.Handler, logging.Handler]] = []
 
     async def start(self) -> None:
         if self.interactive:
+            self._save_terminal()
             self._setup_readline()
             self._print(BANNER.format(n=self.article_count()))
+            if self._log_to_file():
+                self._print(LOG_NOTE.format(path=self.log_file))
         self._task = asyncio.create_task(self._loop(), name="console")
         self.report_connected(True)
 
@@ -73,6 +89,8 @@ class ConsoleAdapter(Adapter):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._save_history()
+        self._restore_terminal()
+        self._restore_logging()
 
     async def publish(
         self,
@@ -84,9 +102,16 @@ class ConsoleAdapter(Adapter):
         check: bool = False,
         accepted: Accepted | None = None,
     ) -> int:
-        """One message: the whole reply, printed (nothing to resume on a terminal)."""
+        """One message: the whole reply, printed (nothing to resume on a terminal). On a
+        terminal it goes below the prompt's line and the prompt is drawn again with what
+        was typed so far."""
         if skip < 1:
-            self._print(self.render(reply))
+            if self.interactive:
+                self._print("\n" + self.render(reply))
+                self.stdout.write(PROMPT + _typed_so_far())
+                self.stdout.flush()
+            else:
+                self._print(self.render(reply))
             if accepted is not None:
                 await accepted(1)
         return 1
@@ -107,7 +132,7 @@ class ConsoleAdapter(Adapter):
     async def _loop(self) -> None:
         try:
             while True:
-                line = await asyncio.to_thread(self._read_line)
+                line = await self._next_line()
                 if line is None or line.strip().lower() in QUIT:
                     break
                 if not line.strip():
@@ -122,14 +147,87 @@ class ConsoleAdapter(Adapter):
         finally:
             self.done.set()
 
+    async def _next_line(self) -> str | None:
+        """One line from a daemon thread: a pending read never holds the process up."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str | None] = loop.create_future()
+
+        def read() -> None:
+            try:
+                result: str | None = self._read_line()
+            except BaseException as err:  # handed to the loop, which re-raises it
+                loop.call_soon_threadsafe(_settle, future, None, err)
+            else:
+                loop.call_soon_threadsafe(_settle, future, result, None)
+
+        threading.Thread(target=read, name="console-input", daemon=True).start()
+        return await future
+
     def _read_line(self) -> str | None:
+        """A line, or None at the end of input; UnicodeDecodeError when it is not UTF-8."""
         if self.interactive:
             try:
                 return input(PROMPT)
-            except EOFError:
+            except EOFError:  # Ctrl-D: end the prompt's line so the shell's starts clean
+                self._print("")
                 return None
+        buffer = getattr(self.stdin, "buffer", None)
+        if buffer is not None:  # strict decoding, whatever the locale's error handler
+            raw = buffer.readline()
+            return raw.decode("utf-8") if raw else None
         line = self.stdin.readline()
         return line if line else None
+
+    def _log_to_file(self) -> bool:
+        """Send the terminal's log handlers to `log_file` until `stop`."""
+        if self.log_file is None:
+            return False
+        root = logging.getLogger()
+        streams = (sys.stderr, sys.stdout)
+        handlers = [
+            h
+            for h in root.handlers
+            if isinstance(h, logging.StreamHandler)
+            and not isinstance(h, logging.FileHandler)
+            and getattr(h, "stream", None) in streams
+        ]
+        try:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            for handler in handlers:
+                replacement = logging.FileHandler(self.log_file, encoding="utf-8")
+                replacement.setLevel(handler.level)
+                replacement.setFormatter(handler.formatter)
+                root.removeHandler(handler)
+                root.addHandler(replacement)
+                self._log_moves.append((handler, replacement))
+        except OSError as err:
+            log.warning("console log stays on the terminal: %s", err)
+            self._restore_logging()
+            return False
+        return True
+
+    def _restore_logging(self) -> None:
+        root = logging.getLogger()
+        for original, replacement in self._log_moves:
+            root.removeHandler(replacement)
+            replacement.close()
+            root.addHandler(original)
+        self._log_moves = []
+
+    def _save_terminal(self) -> None:
+        with contextlib.suppress(ImportError, OSError, ValueError):
+            import termios
+
+            self._terminal = termios.tcgetattr(self.stdin.fileno())
+
+    def _restore_terminal(self) -> None:
+        """A read cut short by Ctrl-C leaves readline's terminal modes behind."""
+        if self._terminal is None:
+            return
+        with contextlib.suppress(ImportError, OSError, ValueError):
+            import termios
+
+            termios.tcsetattr(self.stdin.fileno(), termios.TCSADRAIN, self._terminal)
 
     def _print(self, text: str) -> None:
         print(text, file=self.stdout, flush=True)
@@ -154,3 +252,22 @@ class ConsoleAdapter(Adapter):
         with contextlib.suppress(OSError):
             self._history.parent.mkdir(parents=True, exist_ok=True)
             readline.write_history_file(self._history)
+
+
+def _typed_so_far() -> str:
+    try:
+        import readline
+    except ImportError:
+        return ""
+    return readline.get_line_buffer()
+
+
+def _settle(
+    future: asyncio.Future[str | None], result: str | None, err: BaseException | None
+) -> None:
+    if future.done():
+        return
+    if err is not None:
+        future.set_exception(err)
+    else:
+        future.set_result(result)

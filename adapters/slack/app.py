@@ -23,10 +23,11 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -40,8 +41,10 @@ from adapters.slack.api import (
     webhook_client,
 )
 from adapters.slack.blocks import FEEDBACK_VOTES, SHARE_ACTION, SlackMessage, render
+from adapters.slack.logs import OneLine, bolt_logger
 from adapters.slack.mrkdwn import from_slack
 from adapters.slack.payloads import ButtonClick, Message, SlashCommand
+from adapters.slack.requests import BadRequest, RecentKeys, checked_body
 from adapters.slack.settings import SlackSettings
 from bot.chat.context import ChannelRef, CommandContext
 from bot.chat.packing import unpack
@@ -52,6 +55,7 @@ from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
 from bot.settings import ConfigError
 
 log = logging.getLogger(__name__)
+log.addFilter(OneLine())  # channel ids, error codes and the like come from requests
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
@@ -125,6 +129,7 @@ class SlackAdapter(Adapter):
         self._connection_check = connection_check
         self._watcher: asyncio.Task[None] | None = None
         self._history_denied = False
+        self._handled = RecentKeys()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -269,8 +274,22 @@ class SlackAdapter(Adapter):
                 )
 
     async def _http_events(self, request: web.Request) -> web.Response:
+        """Bolt gets only requests it can read: a malformed one is answered 400 with one
+        log line naming what is wrong (never the body), and the server carries on."""
         assert self.app is not None
-        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        try:
+            text = checked_body(request.headers, await request.read())
+        except BadRequest as err:
+            log.warning("rejected a request to %s: %s", EVENTS_PATH, err)
+            return web.json_response({"error": str(err)}, status=400)
+        bolt_request = AsyncBoltRequest(
+            body=text, query=request.query_string, headers=dict(request.headers)
+        )
+        try:
+            bolt_response = await self.app.async_dispatch(bolt_request)
+        except Exception as err:  # a shape bolt cannot read that the check above let by
+            log.warning("rejected a request to %s: %s", EVENTS_PATH, type(err).__name__)
+            return web.json_response({"error": "malformed request"}, status=400)
         return await to_aiohttp_response(bolt_response)
 
     async def _http_health(self, request: web.Request) -> web.Response:
@@ -281,6 +300,7 @@ class SlackAdapter(Adapter):
         app = AsyncApp(
             name="briefbot",
             client=self.client,
+            logger=bolt_logger(),
             signing_secret=secret.get_secret_value() if secret else "",
             request_verification_enabled=not self.socket_mode,
             # Our listeners only ack and hand the work to a task, so they can run before
@@ -299,17 +319,29 @@ class SlackAdapter(Adapter):
 
     async def _on_command(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        self._spawn(self._handle_command(SlashCommand.from_body(body)))
+        if self._first_delivery("trigger", body.get("trigger_id")):
+            self._spawn(self._handle_command(SlashCommand.from_body(body)))
 
     async def _on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         message = Message.from_event(body, event)
-        if not message.is_direct:  # a mention inside a DM: the message handler answers
-            self._spawn(self._handle_mention(message))  # events are acked by bolt
+        # a mention inside a DM: the message handler answers; events are acked by bolt
+        if not message.is_direct and self._first_delivery("event", body.get("event_id")):
+            self._spawn(self._handle_mention(message))
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         message = Message.from_event(body, event)
-        if message.is_from_a_person_in_a_dm:
+        if message.is_from_a_person_in_a_dm and self._first_delivery("event", body.get("event_id")):
             self._spawn(self._handle_direct(message))
+
+    def _first_delivery(self, kind: str, delivery_id: object) -> bool:
+        """False for a retry of a delivery already handled (Slack resends an event it
+        thinks unanswered, with the same id); a delivery without an id is handled."""
+        if not isinstance(delivery_id, str) or not delivery_id:
+            return True
+        if self._handled.first_time(f"{kind}:{delivery_id}"):
+            return True
+        log.info("ignored a retry of Slack %s %s", kind, delivery_id)
+        return False
 
     async def _on_share(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()

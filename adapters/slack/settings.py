@@ -44,3 +44,16 @@ class SlackSettings(SettingsBase):
         return self.bot_token is not None and (
             self.app_token is not None or self.signing_secret is not None
         )
+
+    def missing(self) -> list[str]:
+        """What a partial configuration lacks, naming each variable; nothing when no Slack
+        setting is given (the bot then runs without Slack) or when it is complete."""
+        given = [self.bot_token, self.app_token, self.signing_secret]
+        if all(v is None for v in given) or self.configured:
+            return []
+        if self.bot_token is None:
+            return ["SLACK_BOT_TOKEN: not set (the bot token, xoxb-…), but other Slack tokens are"]
+        return [
+            "SLACK_APP_TOKEN (Socket Mode, xapp-…) or SLACK_SIGNING_SECRET (HTTP mode): "
+            "neither is set, and Slack needs one of them besides SLACK_BOT_TOKEN"
+        ]

@@ -36,6 +36,7 @@ MAX_CANDIDATES = 10
 MAX_SUGGESTIONS = 5
 SUGGESTION_CUTOFF = 60.0
 WORD_CLOSENESS = 0.95  # a shared word makes names close, a bit less than the whole name
+LIKE_WORD = 50.0  # "fee" for "phee": a word misspelt by ear, unlike "dupont" for "macron"
 _UNBOUNDED = "\U0010ffff"
 _WIDE_RANGE = 400  # prefix ranges wider than this are walked in popularity order instead
 _MAX_PREFIX = 12  # typed text longer than this is compared with whole names
@@ -225,7 +226,11 @@ class NameIndex:
             key=lambda sa: (-sa[0], self.rank[sa[1]]),
         )
         if not ranked:
-            return SearchResult(None, suggestions=self._suggest(qt, qtext))
+            suggestions = self._suggest(qt, qtext)
+            single = self._single_good(qt, qtext, suggestions)
+            if single is not None:
+                return SearchResult(single)
+            return SearchResult(None, suggestions=suggestions)
         best = ranked[0][0]
         close = [a for s, a in ranked if s >= best - AMBIGUITY_MARGIN]
         if len(close) == 1:
@@ -266,6 +271,26 @@ class NameIndex:
         ranked = sorted(scored, key=lambda a: (-scored[a], self.rank[a]))
         good = [a for a in ranked if scored[a] >= SUGGESTION_CUTOFF]
         return tuple((good or ranked[:3])[:MAX_SUGGESTIONS])
+
+    def _single_good(self, qt: list[str], qtext: str, suggestions: Sequence[int]) -> int | None:
+        """The one suggestion that shares a whole name word with the query while every other
+        query word sounds like one of its words ("Molly Fee" → Molly Phee, "Ali" → Ali
+        Mahamane Lamine Zeine), when no other suggestion shares a word: offering it as
+        the only candidate of a "no match" answered nothing ("Emmanuel Dupont" still
+        resolves to no one, "dupont" being like no word of Emmanuel Macron)."""
+        sharing = [a for a in suggestions if self._shares_a_name_word(qt, a)]
+        if len(sharing) != 1:
+            return None
+        actor = sharing[0]
+        words = {w for k in self.actor_keys[actor] for w in k.content}
+        if all(max((fuzz.ratio(q, w) for w in words), default=0.0) >= LIKE_WORD for q in qt):
+            return actor
+        return None
+
+    def _shares_a_name_word(self, qt: list[str], actor: int) -> bool:
+        """A query word is a capitalised word of the actor's name ("américain" in
+        "Département d'État américain" describes it and does not count)."""
+        return any(q in k.name_words for k in self.actor_keys[actor] for q in qt)
 
     def _closeness(self, qt: list[str], qtext: str, actor: int) -> float:
         best = 0.0

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
+from dataclasses import replace
 
 from bot.chat.context import CommandContext
 from bot.chat.packing import unpack
@@ -20,9 +22,22 @@ log = logging.getLogger(__name__)
 VOTES = {"up": 1, "down": -1}
 
 
+# Mentions of every platform (Discord's @everyone, <@&role>, <@user>, Slack's <!channel>,
+# <@U…>): measured, a question starting with four of them was declined as unanswerable.
+_MENTION = re.compile(r"<(?:@[!&]?|!|#)[^<>\s]*>|(?<![\w@])@(?:everyone|here|channel)\b", re.I)
+
+
+def strip_mentions(text: str) -> str:
+    """`text` without mention tokens, which never help answering."""
+    return _MENTION.sub(" ", text)
+
+
 def check_question(question: str | None, limit: int) -> str:
-    """The question with its spacing normalised, or InputError saying what is wrong."""
+    """The question with its spacing normalised, or InputError saying what is wrong (a
+    question made only of mentions is empty)."""
     text = " ".join((question or "").split())
+    if text and not strip_mentions(text).strip():
+        text = ""
     if not text:
         raise InputError(
             "La question est vide. Exemple : /ask Qui est le Premier ministre ?",
@@ -71,8 +86,9 @@ class AskCommands:
     )
     async def ask(self, ctx: CommandContext, question: str | None = None) -> Reply:
         text = check_question(question, self.question_limit)
-        answer = await asyncio.to_thread(self.answerer().answer, text)
-        return answer_reply(answer)
+        asked = " ".join(strip_mentions(text).split())  # mentions never help answering
+        answer = await asyncio.to_thread(self.answerer().answer, asked)
+        return answer_reply(replace(answer, question=text))  # echoed as typed, escaped
 
     @command(
         "feedback",

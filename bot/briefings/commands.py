@@ -289,7 +289,19 @@ def _schedule_error(err: ScheduleError, options: Mapping[str, str]) -> Reply:
         for value in err.suggestions:
             fixed = {**options, err.option: value}
             corrected.append("/briefing subscribe " + _format_options(fixed))
-    return replace(error(err.text, title="Horaire non valide"), suggestions=tuple(corrected))
+    title = _ERROR_TITLES.get(err.option or "", "Option non valide")
+    return replace(error(err.text, title=title), suggestions=tuple(corrected))
+
+
+# What was wrong, by the option at fault ("Horaire non valide" for a bad day or mode misled).
+_ERROR_TITLES = {
+    "at": "Heure non valide",
+    "days": "Jours non valides",
+    "tz": "Fuseau horaire non valide",
+    "cron": "Expression cron non valide",
+    "mode": "Mode non valide",
+    "empty": "Option « empty » non valide",
+}
 
 
 def _format_options(options: Mapping[str, str]) -> str:

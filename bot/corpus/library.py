@@ -131,7 +131,10 @@ class Library:
         return snapshot
 
     def load(self) -> Snapshot:
+        """Build and serve a snapshot, warning of each of its problems."""
         snapshot = self.build()
+        for problem in snapshot.problems:
+            log.warning("skipped %s", problem)
         self._swap(snapshot)
         return snapshot
 
@@ -173,8 +176,10 @@ class Library:
             len(before - after),
             len(snapshot.problems),
         )
+        known = {_problem_key(p, self.current) for p in self.current.problems}
         for problem in snapshot.problems:
-            log.warning("skipped %s", problem)
+            if _problem_key(problem, snapshot) not in known:  # new, or its file changed
+                log.warning("skipped %s", problem)
         self._swap(snapshot)
         self._on_rescan()
         return True
@@ -191,3 +196,11 @@ class Library:
                 await asyncio.to_thread(self.refresh)
             except Exception:
                 log.exception("corpus rescan failed")
+
+
+def _problem_key(problem: Problem, snapshot: Snapshot) -> tuple[str, str, object]:
+    """A problem and the state of its file: each rescan warns of a problem once, until
+    the file changes (measured: the same warning on every rescan, every 5 s)."""
+    name = Path(problem.path).name
+    stamp = next((entry[1:] for entry in snapshot.fingerprint if entry[0] == name), None)
+    return (problem.path, problem.reason, stamp)

@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 ARTICLE_SUFFIXES = (".md", ".txt")
 MAX_ARTICLE_BYTES = 2_000_000
 FRONT_MATTER_KEYS = ("title", "date", "source", "url", "language")
-TITLE_MAX_CHARS = 120
+TITLE_MAX_CHARS = 80
+TITLE_MIN_CHARS = 25  # a shorter clause says too little to stand as a title
+_CLAUSE_END = re.compile(r"\s*(?:[,;:]\s|\s[–—-]\s|\s\()")
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _SUBHEAD = re.compile(r"^\s*[-–—]\s+(\S.*?\S|\S)\s+[-–—]\s*$")
@@ -77,7 +79,8 @@ def article_files(folder: Path) -> list[Path]:
 
 
 def load_corpus(folder: Path) -> LoadResult:
-    """Load every article of `folder`; raise FileNotFoundError if the folder is missing."""
+    """Load every article of `folder`; raise FileNotFoundError if the folder is missing.
+    Problems are returned, not logged: the library warns of each once."""
     if not folder.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {folder}")
     result = LoadResult()
@@ -86,15 +89,12 @@ def load_corpus(folder: Path) -> LoadResult:
         try:
             article = load_article(path)
         except ArticleError as err:
-            problem = Problem(str(path), err.reason, err.line)
-            log.warning("skipped %s", problem)
-            result.problems.append(problem)
+            result.problems.append(Problem(str(path), err.reason, err.line))
             continue
         if article.id in seen:
             problem = Problem(
                 str(path), f"duplicate article id {article.id!r} ({seen[article.id].name})"
             )
-            log.warning("skipped %s", problem)
             result.problems.append(problem)
             continue
         seen[article.id] = path
@@ -294,9 +294,16 @@ def _paragraph(block: _Block) -> Paragraph | None:
 
 
 def _title_from(paragraph: Paragraph) -> str:
+    """The first sentence, cut at its last clause boundary (comma, semicolon, colon, dash,
+    parenthesis) within TITLE_MAX_CHARS, else at a word: a title is repeated on every
+    citation and in digests, and 115 characters of sentence read as a paragraph."""
     first = paragraph.sentences[0].text if paragraph.sentences else paragraph.text
     first = first.rstrip(".")
     if len(first) <= TITLE_MAX_CHARS:
         return first
-    cut = first.rfind(" ", 0, TITLE_MAX_CHARS)
+    head = first[: TITLE_MAX_CHARS + 1]
+    clauses = [m.start() for m in _CLAUSE_END.finditer(head) if m.start() >= TITLE_MIN_CHARS]
+    if clauses:
+        return head[: clauses[-1]].rstrip(" ,;:") + "…"
+    cut = head.rfind(" ")
     return first[: cut if cut > 0 else TITLE_MAX_CHARS].rstrip(" ,;:") + "…"

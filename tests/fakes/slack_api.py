@@ -397,6 +397,10 @@ def sign(
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
+# Slack gives every delivery its own trigger_id / event_id; a retry repeats it.
+_DELIVERY_IDS = itertools.count(1)
+
+
 def form_body(fields: dict[str, Any]) -> str:
     return urllib.parse.urlencode(fields)
 
@@ -423,7 +427,7 @@ def slash_command(
         "api_app_id": "AFAKE",
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": "1.2.3",
+        "trigger_id": f"{next(_DELIVERY_IDS)}.1.abc",
     }
 
 
@@ -434,7 +438,7 @@ def event_callback(event: dict[str, Any]) -> dict[str, Any]:
         "api_app_id": "AFAKE",
         "event": event,
         "type": "event_callback",
-        "event_id": f"Ev{abs(hash(json.dumps(event, sort_keys=True))) % 10**8:08d}",
+        "event_id": f"Ev{next(_DELIVERY_IDS):08d}",
         "event_time": 1700000000,
         "authorizations": [
             {"team_id": TEAM, "user_id": BOT_USER, "is_bot": True, "is_enterprise_install": False}
