@@ -14,6 +14,7 @@ PIAF halves are by article (even/odd), seeds halves by a hash of the question.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import pickle
@@ -155,7 +156,7 @@ def with_knots(raw: Calibration, rows: Rows, threshold: float) -> Calibration:
     moyenne = max(_lowest(p, y, MOYENNE), operating + 0.01)
     elevee = max(_lowest(p, y, ELEVEE), moyenne + 0.01)
     knots = ((0.0, 0.0), (operating, threshold), (moyenne, 0.5), (elevee, 0.75), (1.0, 1.0))
-    return Calibration(raw.weights, knots, raw.focus_gate)
+    return Calibration(raw.weights, knots, raw.focus_gate, raw.unknown_gate)
 
 
 def report(model: Calibration, rows: Rows, threshold: float, held_out: bool) -> list[str]:
@@ -218,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     n_seed, n_piaf = (fit_mask & is_seed).sum(), (fit_mask & ~is_seed).sum()
     weight[is_seed] = args.seeds_share * n_piaf / max(n_seed, 1)
     raw = fit(x[fit_mask], y[fit_mask], sample_weight=weight[fit_mask], l2=args.l2)
+    raw = dataclasses.replace(raw, unknown_gate=semantic)
     model = with_knots(raw, rows, args.threshold)
     print("weights:", tuple(round(w, 3) for w in model.weights))
     print("knots:", tuple((round(a, 4), b) for a, b in model.knots))

@@ -50,3 +50,11 @@ def test_where_questions_expect_a_place() -> None:
 def test_english_share_tells_an_english_question_from_a_french_one() -> None:
     assert english_share("Why did the United States agree to withdraw?") > 0.3
     assert english_share("Pourquoi les Américains quittent-ils le Niger ?") == 0.0
+
+
+def test_fitted_semantic_weights_apply_only_to_the_model_they_were_fitted_with() -> None:
+    from bot.ask.calibration import LEXICAL, SEMANTIC, SEMANTIC_MODEL, default_calibration
+
+    assert default_calibration(SEMANTIC_MODEL) is SEMANTIC
+    assert default_calibration("another-model") is LEXICAL
+    assert default_calibration(None) is LEXICAL

@@ -127,7 +127,10 @@ class Answerer:
 
     @property
     def calibration(self) -> Calibration:
-        return self._calibration or default_calibration(self.semantic)
+        if self._calibration is not None:
+            return self._calibration
+        ready = self.vectors if self.vectors is not None and self.vectors.ready else None
+        return default_calibration(ready.embedder.name if ready is not None else None)
 
     def answer(self, question: str) -> Answer:
         question = question.strip()

@@ -53,7 +53,7 @@ def choose(
     build: Callable[[int], list[Suggestion]],
     answers_from: Callable[[str], int | None],
     limit: int,
-    budget: int = 12,
+    budget: int = 6,
 ) -> list[str]:
     """Up to `limit` distinct questions, nearest passages first, each checked by asking it
     (`answers_from` gives the passage it is answered from, None when declined). At most
