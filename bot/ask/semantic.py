@@ -47,6 +47,7 @@ class PassageVectors:
         self.total = len(index.passages) + len(index.sentences)
         self._lock = threading.Lock()
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memo_lock = threading.Lock()
         # Questions are not cached on disk in service (one vector per question asked);
         # the benchmarks set this to replay thousands of questions.
         self.query_cache: EmbeddingCache | None = None
@@ -92,14 +93,17 @@ class PassageVectors:
             self.matrix = matrix
 
     def query(self, question: str) -> np.ndarray:
-        cached = self._queries.get(question)
+        """The question's vector, memoised (answer() and rank() ask for it twice)."""
+        with self._memo_lock:
+            cached = self._queries.get(question)
         if cached is None:
             cached = embed_cached(self.embedder, [question], kind="query", cache=self.query_cache)[
                 0
             ]
-            self._queries[question] = cached
-            if len(self._queries) > QUERY_CACHE:
-                self._queries.popitem(last=False)
+            with self._memo_lock:
+                self._queries[question] = cached
+                if len(self._queries) > QUERY_CACHE:
+                    self._queries.popitem(last=False)
         return cached
 
     def sentence_similarities(self, question: str, sentences: Sequence[int]) -> np.ndarray:
