@@ -1,7 +1,8 @@
 """Questions to suggest when declining: short, built from the corpus, each answered.
 
-Candidates come from the passages nearest to the declined question first: "Qui est X ?"
-for each curated actor the passage names, "Qu’en est-il de « <section> » ?" for its heading.
+Candidates come from the passages nearest to the declined question first: "Qu’en est-il
+de X ?" for each curated actor the passage names, "Qu’en est-il de « <section> » ?" for its
+heading.
 A candidate is kept only if the answerer answers it above its threshold *from the passage
 it was built from*, so a suggestion never leads to another refusal.
 """
@@ -41,7 +42,9 @@ def candidates(
     out: list[Suggestion] = []
     for name in names:
         if f" {' '.join(words(name))} " in folded:
-            out.append(Suggestion(f"Qui est {name} ?", passage))
+            # The directory mixes people, groups and places: "Qui est Burkina Faso ?"
+            # would be wrong, this form fits all three.
+            out.append(Suggestion(f"Qu’en est-il de {name} ?", passage))
     heading = p.section.heading
     if heading and heading != p.article.title and len(heading) <= MAX_TOPIC_CHARS:
         out.append(Suggestion(f"Qu’en est-il de « {display(heading)} » ?", passage))
