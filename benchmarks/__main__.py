@@ -1,9 +1,11 @@
 """`make bench`: one table, measured in one run, for our core and the two baselines.
 
-Rows: the seeds evaluation set, PIAF (clean, then accents stripped with a typo in every
-third long word), a synthetic corpus of 100,000 sections, `briefbot ask` start-up, actor
-look-up and autocomplete, a burst of slash commands on the local fake Slack, and the
-ingest of 1,000 feed items from a local news site.
+Rows: answering with the semantic signal on and off (seeds, PIAF, gold-removed PIAF,
+calibration, throughput, cold/warm start); the seeds evaluation set, PIAF (clean, then
+accents stripped with a typo in every third long word), a synthetic corpus of 100,000
+sections, `briefbot ask` start-up, actor look-up and autocomplete, a burst of slash
+commands on the local fake Slack, and the ingest of 1,000 feed items from a local news
+site.
 Targets are printed beside the figures; the run never fails on a missed target, it says so.
 """
 
@@ -270,6 +272,14 @@ def sources_row(items: int) -> Row:
         ),
         target="all written, answerable",
     )
+def semantic_rows(every: int) -> list[Row]:
+    """Answering with the semantic signal on and off (benchmarks/semantic_bench.py)."""
+    from benchmarks.semantic_bench import rows
+
+    return [
+        Row(m.name, "briefbot answerer", m.top1, m.top5, m.notes, m.p50_ms, m.p95_ms, m.target)
+        for m in rows(every)
+    ]
 
 
 def _fmt(value: float | None, digits: int) -> str:
@@ -295,12 +305,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sections", type=int, default=100_000, help="synthetic corpus size")
     parser.add_argument("--skip-slack", action="store_true")
     parser.add_argument("--sources-items", type=int, default=1000, help="feed items to ingest")
+    parser.add_argument(
+        "--only-answers", action="store_true", help="only the semantic on/off answering rows"
+    )
     args = parser.parse_args(argv)
     every = 10 if args.quick else 1
     sections = 10_000 if args.quick else args.sections
     started = time.perf_counter()
     rows: list[Row] = []
-    for part in (
+    parts = (
+        lambda: semantic_rows(every),
         seeds_rows,
         lambda: piaf_rows(every),
         lambda: [scale_row(sections)],
@@ -308,7 +322,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         actor_rows,
         (lambda: []) if args.skip_slack else (lambda: [slack_row(100)]),
         lambda: [sources_row(100 if args.quick else args.sources_items)],
-    ):
+    )
+    for part in parts[:1] if args.only_answers else parts:
         rows.extend(part())
         print(f"… {len(rows)} rows, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     print(table(rows))

@@ -18,6 +18,7 @@ class AnswerType(Enum):
     DATE = "date"
     PERSON = "person"
     PLACE = "place"
+    CAUSE = "cause"
     OTHER = "other"
 
 
@@ -34,6 +35,12 @@ _NUMBER = re.compile(
 )
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]+")
 _PLACE = re.compile(r"\b(?:à|au|aux|en|dans|vers|près de|de)\s+[A-ZÀ-ÖØ-Þ]")
+# Causal and purpose clauses, folded: what a "pourquoi" answer is made of.
+_CAUSE = re.compile(
+    r"\b(?:car|parce qu|puisqu|a la demande|estimant|jugeant|considerant|en raison d"
+    r"|a cause d|grace a|du fait d|pour|afin d|face a|suite a|apres|en reponse|objectif"
+    r"|but|raison|essentiel|because|since|due to)"
+)
 
 _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
     (
@@ -49,9 +56,13 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
     ),
     (re.compile(r"\b(?:qui|who|par qui|a qui|avec qui)\b"), AnswerType.PERSON),
     (
-        re.compile(r"^(?:ou|where)\b|\b(?:d'ou|dans quel(?:le)? (?:pays|ville|region))\b"),
+        re.compile(
+            r"^(?:ou|where)\b|\b(?:d'ou|dans quel(?:le)? (?:pays|ville|region)|ou (?:est|sont"
+            r"|se|a|ont|les|le|la|l'))\b"
+        ),
         AnswerType.PLACE,
     ),
+    (re.compile(r"\b(?:pourquoi|pour quelle raison|why)\b"), AnswerType.CAUSE),
 )
 
 
@@ -72,4 +83,21 @@ def has_type(sentence: str, kind: AnswerType) -> bool:
         return bool(_PROPER.search(sentence))
     if kind is AnswerType.PLACE:
         return bool(_PLACE.search(sentence))
+    if kind is AnswerType.CAUSE:
+        return bool(_CAUSE.search(fold(sentence).replace("’", "'")))
     return False
+
+
+# English function words that French never writes ("a", "on", "as" are left out).
+_ENGLISH = frozenset(
+    """the of and to is are was were what who whom whose which where when why how did does
+    do has have had will would can could should its this that these those there from with
+    by at about into than an been being for many much long""".split()
+)
+
+
+def english_share(question: str) -> float:
+    """Share of the question's words that are English function words: English questions
+    leave their content words unmatched, which is not evidence of a missing topic."""
+    found = re.findall(r"[a-z]+", fold(question))
+    return sum(w in _ENGLISH for w in found) / len(found) if found else 0.0

@@ -13,8 +13,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.ask.answer_types import AnswerType, expected_type, has_type
-from bot.ask.index import Hit, Passage, QueryTerm, SearchIndex
+from bot.ask.answer_types import AnswerType, english_share, expected_type, has_type
+from bot.ask.calibration import Calibration, Features, default_calibration
+from bot.ask.embedder import Embedder, EmbeddingCache, Progress
+from bot.ask.focus import focus_match, focus_words
+from bot.ask.index import CANDIDATES, Hit, Passage, QueryTerm, SearchIndex
+from bot.ask.semantic import PassageVectors
+from bot.ask.suggestions import actor_names, candidates, choose
 from bot.chat.replies import Citation
 from bot.corpus.model import Article
 from bot.corpus.text import fold, words
@@ -25,6 +30,21 @@ MAX_EXCERPT_SENTENCES = 2
 MAX_CITATIONS = 3
 CORRECTED_FACTOR = 0.85  # a typo-corrected word is good evidence, not perfect evidence
 BODY_TERMS_CACHE = 50_000  # sentences whose stems are kept between questions
+# Weight of a cosine point in the re-rank of the lexical candidates (the lexical score,
+# divided by the best one, weighs 1). e5's cosines are compressed (0.75-0.9), hence the
+# large weight. Fitted on half of PIAF by benchmarks/tune.py, reported on the other half.
+SEMANTIC_WEIGHT = 9.0
+SENTENCE_SEMANTIC_WEIGHT = 9.0  # the same trade-off between sentences of the best passage
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A passage in the final order: its lexical score and, when on, its similarity."""
+
+    passage: int
+    lexical: float  # the index's fused score
+    semantic: float | None  # cosine similarity to the question
+    score: float  # what it is ranked by
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +53,7 @@ class Candidate:
     score: float
     confidence: float
     sentences: list[int]
+    features: Features | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,32 +77,91 @@ class Answerer:
         threshold: float = 0.35,
         suggestions: int = 3,
         aliases: Mapping[str, str] | None = None,
+        embedder: Embedder | None = None,
+        embeddings: EmbeddingCache | None = None,
+        calibration: Calibration | None = None,
     ):
+        """`embedder` turns on the semantic re-rank once `ensure_embeddings` has run;
+        `embeddings` caches the passage vectors on disk; `calibration` maps evidence to a
+        confidence (the fitted default for the semantic state when None)."""
         self.index = index
+        self.vectors = PassageVectors(index, embedder, embeddings) if embedder else None
+        self._calibration = calibration
         self._aliases = self._foreign_aliases(aliases or {})
         self.threshold = threshold
         self.max_suggestions = suggestions
         self._cased = _cased_forms(index.articles)
         self._titles: dict[str, frozenset[str]] = {}
+        self._actor_names = actor_names(aliases or {})
+        self._actor_aliases = {" ".join(words(a)): n for a, n in (aliases or {}).items()}
+        self._checked: dict[str, int | None] = {}
+        self._named: frozenset[str] | None = None
         self._body_terms: dict[int, frozenset[str]] = {}
+
+    @property
+    def semantic(self) -> bool:
+        """True when answers use the semantic signal (backend on, passages embedded)."""
+        return self.vectors is not None and self.vectors.ready
+
+    @property
+    def semantic_status(self) -> str:
+        """One line for `briefbot check` and the logs."""
+        if self.vectors is None:
+            return "semantic ranking off: lexical ranking only"
+        if self.vectors.ready:
+            return f"semantic ranking on ({self.vectors.embedder.name})"
+        return (
+            f"semantic ranking pending: {self.vectors.done}/{self.vectors.total} passages "
+            "embedded, lexical ranking until then"
+        )
+
+    @property
+    def calibration(self) -> Calibration:
+        if self._calibration is not None:
+            return self._calibration
+        ready = self.vectors if self.vectors is not None and self.vectors.ready else None
+        return default_calibration(ready.embedder.name if ready is not None else None)
 
     def answer(self, question: str) -> Answer:
         question = question.strip()
-        searched = self.resolve_aliases(question)
-        terms = self.index.analyse(searched)
-        hits = self._hits(searched, terms, k=5)
-        if not hits:
-            return self._decline(question, terms, [], 0.0)
-        # Only the best passage is read sentence by sentence: the others are only cited.
-        best = self._candidate(hits[0], terms, expected_type(searched), hits[0].score)
-        if best.confidence < self.threshold:
-            return self._decline(question, terms, [h.passage for h in hits], best.confidence)
+        terms, ranked, best = self._best(question)
+        if best is None or best.confidence < self.threshold:
+            near = [h.passage for h in ranked]
+            return self._decline(question, terms, near, best.confidence if best else 0.0)
         excerpt = _join_excerpt([self.index.sentences[i].text for i in best.sentences])
         cited = [best.passage] + [
-            h.passage for h in hits[1:MAX_CITATIONS] if h.score >= 0.6 * hits[0].score
+            h.passage for h in ranked[1:MAX_CITATIONS] if h.score >= 0.6 * ranked[0].score
         ]
         citations = tuple(self._citation(p) for p in cited)
         return Answer(question, True, excerpt, round(best.confidence, 3), citations)
+
+    def features(self, question: str) -> Features | None:
+        """The evidence the confidence is computed from, for the best passage (None when
+        nothing matched): what the calibration is fitted on."""
+        best = self._best(question.strip())[2]
+        return best.features if best else None
+
+    def _best(self, question: str) -> tuple[list[QueryTerm], list[Scored], Candidate | None]:
+        """Terms, ranked passages and the best one read sentence by sentence (the others
+        are only cited)."""
+        searched = self.resolve_aliases(question)
+        terms = self.index.analyse(searched)
+        ranked = self._ranked(question, searched, terms, k=5)
+        if not ranked:
+            return terms, ranked, None
+        wanted = expected_type(searched)
+        return terms, ranked, self._candidate(ranked, 0, question, searched, terms, wanted)
+
+    def answered_from(self, question: str) -> int | None:
+        """The passage `question` is answered from, or None when it would be declined."""
+        cached = self._checked.get(question, -2)
+        if cached == -2:
+            best = self._best(question)[2]
+            cached = best.passage if best and best.confidence >= self.threshold else None
+            if len(self._checked) > 10_000:
+                self._checked.clear()
+            self._checked[question] = cached
+        return cached
 
     def _foreign_aliases(self, aliases: Mapping[str, str]) -> dict[str, str]:
         """Aliases the articles never write (ECOWAS for Cédéao), folded, to the folded
@@ -116,24 +196,88 @@ class Answerer:
         measured on PIAF: it cost 0.5 point of top-1, the index's proximity scoring already
         captures it; the answer type still picks the sentence inside a passage.)
         """
+        searched = self.resolve_aliases(question.strip())
         if terms is None:
-            terms = self.index.analyse(question)
-        hits = self._hits(question, terms, k)
-        wanted = expected_type(question)
-        return [self._candidate(hit, terms, wanted, hits[0].score) for hit in hits]
+            terms = self.index.analyse(searched)
+        ranked = self._ranked(question.strip(), searched, terms, k)
+        wanted = expected_type(searched)
+        return [
+            self._candidate(ranked, i, question, searched, terms, wanted)
+            for i in range(len(ranked))
+        ]
 
-    def _hits(self, question: str, terms: Sequence[QueryTerm], k: int) -> list[Hit]:
+    def _ranked(
+        self, question: str, searched: str, terms: Sequence[QueryTerm], k: int
+    ) -> list[Scored]:
+        """The index's candidates, re-ranked by similarity when the semantic signal is on.
+
+        Fusion: lexical score / best lexical score + SEMANTIC_WEIGHT * (cosine - best
+        cosine), over the index's top CANDIDATES.
+        """
         if not any(t.term for t in terms):
             return []
-        return self.index.search(terms, k=k, question=question)
+        semantic = self.semantic
+        hits: list[Hit] = self.index.search(
+            terms, k=CANDIDATES if semantic else k, question=searched
+        )
+        if not hits:
+            return []
+        if not semantic:
+            return [Scored(h.passage, h.score, None, h.score) for h in hits]
+        assert self.vectors is not None
+        sims = self.vectors.similarities(question, [h.passage for h in hits])
+        top_lex = hits[0].score or 1.0
+        top_sim = float(sims.max())
+        fused = [
+            Scored(
+                h.passage,
+                h.score,
+                float(sim),
+                h.score / top_lex + SEMANTIC_WEIGHT * (float(sim) - top_sim),
+            )
+            for h, sim in zip(hits, sims, strict=True)
+        ]
+        fused.sort(key=lambda s: -s.score)
+        return fused[:k]
 
     def _candidate(
-        self, hit: Hit, terms: Sequence[QueryTerm], wanted: AnswerType, top: float
+        self,
+        ranked: Sequence[Scored],
+        at: int,
+        question: str,
+        searched: str,
+        terms: Sequence[QueryTerm],
+        wanted: AnswerType,
     ) -> Candidate:
-        sentences, sentence_cov = self._pick_sentences(hit.passage, terms, wanted)
-        passage_cov = self._coverage(terms, self._passage_terms(hit.passage))
-        confidence = max(0.0, min(1.0, 0.4 * passage_cov + 0.6 * sentence_cov))
-        return Candidate(hit.passage, hit.score / (top or 1.0), confidence, sentences)
+        hit = ranked[at]
+        sentences, sentence_cov, sentence_sim = self._pick_sentences(
+            hit.passage, terms, wanted, question
+        )
+        pool = self._passage_terms(hit.passage)
+        passage_cov = self._coverage(terms, pool)
+        others = [s for i, s in enumerate(ranked) if i != at]
+        lex_best_other = max((s.lexical for s in others), default=0.0)
+        sem_best_other = max((s.semantic or 0.0 for s in others), default=0.0)
+        focus = focus_words(question, self._cased)
+        features = Features(
+            passage_cov=passage_cov,
+            sentence_cov=sentence_cov,
+            focus=focus_match(focus, terms, self.index.passage_words(hit.passage)),
+            unknown=_unknown_share(terms),
+            typed=wanted is not AnswerType.OTHER,
+            type_found=any(has_type(self.index.sentences[i].text, wanted) for i in sentences),
+            lexical_margin=(hit.lexical - lex_best_other)
+            / (max(hit.lexical, lex_best_other) or 1.0),
+            semantic=hit.semantic,
+            semantic_margin=(hit.semantic - sem_best_other) if hit.semantic is not None else None,
+            missing=max((t.weight for t in terms if t.term not in pool), default=0.0)
+            / self.index.max_idf,
+            english=english_share(question),
+            sentence_semantic=sentence_sim,
+        )
+        confidence = self.calibration.confidence(features)
+        top = ranked[0].score or 1.0
+        return Candidate(hit.passage, hit.score / top, confidence, sentences, features)
 
     # -- choosing the answering sentences ------------------------------------------------
 
@@ -170,9 +314,15 @@ class Answerer:
         return 0.5 * got_weight / total_weight + 0.5 * got_count / len(terms)
 
     def _pick_sentences(
-        self, passage: int, terms: Sequence[QueryTerm], wanted: AnswerType
-    ) -> tuple[list[int], float]:
-        """One or two sentences that answer, and the best one's coverage of the question."""
+        self, passage: int, terms: Sequence[QueryTerm], wanted: AnswerType, question: str = ""
+    ) -> tuple[list[int], float, float | None]:
+        """One or two sentences that answer, the best one's coverage of the question and,
+        when the semantic signal is on, its cosine similarity to the question.
+
+        The first sentence maximises lexical gain (normalised by the passage's best) plus
+        SENTENCE_SEMANTIC_WEIGHT * (cosine - best cosine): a paraphrase or an English
+        question has little lexical gain, and then meaning decides.
+        """
         ids = list(self.index.sentence_range(passage))
         weights = {
             t.term: t.weight * (CORRECTED_FACTOR if t.corrected_from else 1.0)
@@ -188,7 +338,23 @@ class Answerer:
             bonus = 1.15 if has_type(self.index.sentences[i].text, wanted) else 1.0
             return gain * bonus / norm
 
-        first = max(ids, key=lambda i: (score(i), -ids.index(i)))
+        sims: dict[int, float] = {}
+        if self.semantic and question:
+            assert self.vectors is not None
+            sims = dict(
+                zip(ids, self.vectors.sentence_similarities(question, ids).tolist(), strict=True)
+            )
+        lexical = {i: score(i) for i in ids}
+        top_lex = max(lexical.values(), default=0.0) or 1.0
+        top_sim = max(sims.values(), default=0.0)
+
+        def first_score(i: int) -> float:
+            value = lexical[i] / top_lex
+            if sims:
+                value += SENTENCE_SEMANTIC_WEIGHT * (sims[i] - top_sim)
+            return value
+
+        first = max(ids, key=lambda i: (first_score(i), -ids.index(i)))
         chosen = [first]
         covered = self._sentence_terms(first) & frozenset(weights)
         second = max(
@@ -204,7 +370,7 @@ class Answerer:
         ):
             chosen.append(second)
         sentence_cov = self._coverage(terms, self._sentence_terms(first))
-        return sorted(chosen), sentence_cov
+        return sorted(chosen), sentence_cov, (sims[first] if sims else None)
 
     def _title_terms(self, article: Article) -> frozenset[str]:
         cached = self._titles.get(article.id)
@@ -226,31 +392,68 @@ class Answerer:
         )
 
     def suggest(self, terms: Sequence[QueryTerm], near: Sequence[int]) -> list[str]:
-        """Topics the corpus can answer: the nearest sections first, then other sections."""
-        out: list[str] = []
-        seen_sections: set[int] = set()
-        for p in [*near, *range(len(self.index.passages))]:
-            if p in seen_sections:
-                continue
-            seen_sections.add(p)
-            passage = self.index.passages[p]
-            topic = self._topic(passage)
-            if topic and topic not in out:
-                out.append(topic)
-            if len(out) >= self.max_suggestions:
-                break
+        """Questions the corpus answers, built from the nearest passages first (each one
+        checked by asking it); then a pointer for a name the articles only link to or the
+        actor directory knows."""
+        order = [*near, *(p for p in range(len(self.index.passages)) if p not in set(near))]
+        out = choose(
+            order,
+            lambda p: candidates(self.index, p, self._actor_names, self._display),
+            self.answered_from,
+            self.max_suggestions,
+        )
         wanted = {t.word for t in terms}
+        for phrase, name in self._actor_aliases.items():
+            if set(phrase.split()) <= wanted and not self._named_in_text(name):
+                out.append(f"/actor {name}")
+                break
         for article in self.index.articles:
             for link in article.related_links:
                 if wanted & set(words(link.title)) and len(out) < self.max_suggestions + 1:
                     out.append(f"Voir aussi : {link.title} <{link.url}>")
         return out
 
+    def _named_in_text(self, name: str) -> bool:
+        """True when the articles' own sentences name the actor (computed once)."""
+        if self._named is None:
+            vocabulary = self.index.vocabulary
+            named = set()
+            for actor in self._actor_names:
+                parts = words(actor)
+                if parts and all(w in vocabulary for w in parts):
+                    phrase = f" {' '.join(parts)} "
+                    if any(phrase in f" {' '.join(words(s.text))} " for s in self.index.sentences):
+                        named.add(actor)
+            self._named = frozenset(named)
+        return name in self._named
+
+    def _display(self, text: str) -> str:
+        return _display(text, self._cased)
+
     def _topic(self, passage: Passage) -> str:
         heading = passage.section.heading
         if heading == passage.article.title or not heading:
             return _display(passage.article.title, self._cased)
         return f"{_display(heading, self._cased)} ({_display(passage.article.title, self._cased)})"
+
+
+def ensure_embeddings(answerer: Answerer, progress: Progress | None = None) -> bool:
+    """Embed every passage the cache lacks, so `answerer` ranks semantically from then on.
+
+    Blocking and CPU-bound (about 6 passages a second on 2 cores; cached ones are free):
+    run it in a worker thread (`asyncio.to_thread`), never on the event loop. `progress`
+    gets (done, total) passages after each batch. False when there is no backend.
+    """
+    if answerer.vectors is None:
+        return False
+    answerer.vectors.ensure(progress)
+    return True
+
+
+def _unknown_share(terms: Sequence[QueryTerm]) -> float:
+    """Share of the question's weight in words the corpus has never seen, even corrected."""
+    total = sum(t.weight for t in terms) or 1.0
+    return sum(t.weight for t in terms if not t.term) / total
 
 
 def _join_excerpt(sentences: list[str]) -> str:

@@ -395,6 +395,11 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self.passages)
 
+    @property
+    def max_idf(self) -> float:
+        """The idf of a term no passage contains: the most a question word can weigh."""
+        return self._max_idf
+
     def idf(self, term: str) -> float:
         """BM25 idf; terms absent from the corpus get the highest idf there can be."""
         i = self._stem_ids.get(term)
@@ -458,6 +463,13 @@ class SearchIndex:
         score += FUZZY_WEIGHT * _normalised(self._fuzzy(candidates, words))
         order = np.argsort(-score, kind="stable")[:k]
         return [Hit(int(candidates[i]), float(score[i])) for i in order]
+
+    def passage_words(self, passage: int) -> frozenset[str]:
+        """Folded content words of the passage's title, headings and body, unstemmed: what
+        tells a name apart from a word that merely shares its stem (France, française)."""
+        start, end = self._passage_start[passage], self._passage_start[passage + 1]
+        names = self._words
+        return frozenset(names[w] for w in self._tokens[start:end].tolist())
 
     def sentence_range(self, passage: int) -> range:
         p = self.passages[passage]
