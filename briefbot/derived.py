@@ -12,6 +12,7 @@ from typing import Any
 from bot.actors.curated import curated_aliases
 from bot.actors.directory import ActorDirectory, DirectoryBuild, build_directory
 from bot.ask.answerer import Answerer
+from bot.ask.embedder import Embedder, EmbeddingCache, load_embedder
 from bot.ask.index import SearchIndex
 from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
 from bot.corpus.library import Derivation, Library, Listener, Snapshot
@@ -24,12 +25,23 @@ log = logging.getLogger(__name__)
 class Derived:
     """The answerer, the actor directory and the timeline of a snapshot.
 
-    `telemetry` hears how long each search index build took.
+    `telemetry` hears how long each search index build took. With `BRIEFBOT_SEMANTIC`,
+    answers are re-ranked by meaning once a snapshot's passages are embedded (cached in
+    the data directory); until then, and where the model cannot load, they are lexical.
     """
 
     def __init__(self, settings: Settings, *, telemetry: Telemetry = NULL_TELEMETRY) -> None:
         self.settings = settings
         self.telemetry = telemetry
+        self.embedder: Embedder | None = None
+        self.embeddings: EmbeddingCache | None = None
+        self.semantic_status = "semantic ranking off (BRIEFBOT_SEMANTIC): lexical ranking only"
+        if settings.semantic:
+            loaded = load_embedder()
+            self.embedder, self.semantic_status = loaded.embedder, loaded.status
+            if loaded.embedder is not None:
+                folder = Path(settings.data_dir) / "embeddings"
+                self.embeddings = EmbeddingCache(folder, loaded.embedder.name)
         self.actors_file = Path(settings.config_dir) / "actors.yaml"
         self.answerer = Derivation("answerer", self._answerer)
         self.directory = Derivation("actors", self._directory)
@@ -59,6 +71,8 @@ class Derived:
             threshold=self.settings.answer_threshold,
             suggestions=self.settings.suggestions,
             aliases=curated_aliases(self.actors_file),
+            embedder=self.embedder,
+            embeddings=self.embeddings,
         )
 
     def _directory(self, snapshot: Snapshot) -> DirectoryBuild:

