@@ -15,6 +15,7 @@ _PLATFORM_FIELDS = {
     "slack_signing_secret": ("slack", "signing_secret"),
     "slack_api_url": ("slack", "api_url"),
     "slack_port": ("slack", "port"),
+    "slack_host": ("slack", "host"),
     "slack_admins": ("slack", "admins"),
     "discord_token": ("discord", "token"),
     "discord_guild_id": ("discord", "guild_id"),

@@ -1,6 +1,6 @@
 """A real `briefbot run` process, watched from outside as an operator would: `/ready`,
-`/metrics` and the JSON logs, against the local fake Slack in Socket Mode and the local
-fake Discord's REST API and gateway."""
+`/metrics` and the JSON logs, with the console alone, against the local fake Slack in
+Socket Mode and in HTTP mode, and against the local fake Discord's REST API and gateway."""
 
 from __future__ import annotations
 
@@ -26,7 +26,16 @@ from briefbot.derived import Derived
 from tests.config import make_config
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.slack_api import APP_TOKEN, BOT_TOKEN, TEAM, FakeSlack, slash_command
+from tests.fakes.slack_api import (
+    APP_TOKEN,
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    TEAM,
+    FakeSlack,
+    form_body,
+    post_signed,
+    slash_command,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -79,12 +88,17 @@ class BotProcess:
         return code
 
 
-async def start_bot(fake: FakeSlack, data_dir: Path, **env: str) -> BotProcess:
+async def start_bot(fake: FakeSlack | None, data_dir: Path, **env: str) -> BotProcess:
+    """`briefbot run` on the seeds; with `fake`, on the fake Slack in Socket Mode (`env` may
+    change the mode), without it on the console alone, reading a pipe."""
+    slack = (
+        {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_APP_TOKEN": APP_TOKEN, "SLACK_API_URL": fake.api_url}
+        if fake is not None
+        else {}
+    )
     environment = {
         **os.environ,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_APP_TOKEN": APP_TOKEN,
-        "SLACK_API_URL": fake.api_url,
+        **slack,
         "BRIEFBOT_STATUS_PORT": "0",
         "BRIEFBOT_CORPUS": str(SEEDS),
         "BRIEFBOT_CONFIG_DIR": str(ROOT / "config"),
@@ -97,8 +111,8 @@ async def start_bot(fake: FakeSlack, data_dir: Path, **env: str) -> BotProcess:
         "briefbot",
         "run",
         cwd=data_dir.parent,  # no developer .env is read
-        env=environment,
-        stdin=asyncio.subprocess.DEVNULL,
+        env={k: v for k, v in environment.items() if v},
+        stdin=asyncio.subprocess.PIPE if fake is None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -302,3 +316,84 @@ async def test_with_slack_and_discord_ready_names_discord_while_its_gateway_is_d
     finally:
         assert await process.stop() == 0
     assert discord_fake.gateway_sessions == ["identify", "resume"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_the_console_alone_is_ready_and_counts_its_questions(
+    data_dir: Path, session: aiohttp.ClientSession
+) -> None:
+    process = await start_bot(None, data_dir)
+    try:
+        url = (await process.wait_line(STATUS_URL, STARTUP_TIMEOUT)).group(1)
+        _, body = await poll(session, f"{url}/ready", is_ready, STARTUP_TIMEOUT)
+        assert set(json.loads(body)["probes"]) == {"console", "scheduler", "database", "corpus"}
+        assert process.process.stdin is not None
+        process.process.stdin.write(b"Qui est Molly Phee ?\n")
+        await process.process.stdin.drain()
+        await poll(  # the series appears with the first question
+            session,
+            f"{url}/metrics",
+            lambda _, text: (
+                'briefbot_questions_total{outcome="answered",platform="console"}' in text
+                or 'platform="console",outcome="answered"' in text
+            ),
+            TIMEOUT,
+        )
+        answered = {"platform": "console", "outcome": "answered"}
+        await poll(
+            session,
+            f"{url}/metrics",
+            lambda _, text: sample(text, "briefbot_questions_total", **answered) == 1.0,
+            TIMEOUT,
+        )
+        process.process.stdin.close()  # end of input ends the console, and the bot
+        assert await asyncio.wait_for(process.process.wait(), TIMEOUT) == 0
+    finally:
+        await process.stop()
+
+
+async def test_slack_in_http_mode_is_ready_while_listening_and_counts_an_ask(
+    fake: FakeSlack, data_dir: Path, session: aiohttp.ClientSession
+) -> None:
+    port = free_port()
+    process = await start_bot(
+        fake,
+        data_dir,
+        SLACK_APP_TOKEN="",  # no app token: HTTP mode
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        BRIEFBOT_SLACK_HOST="127.0.0.1",
+        BRIEFBOT_SLACK_PORT=str(port),
+    )
+    try:
+        url = (await process.wait_line(STATUS_URL, STARTUP_TIMEOUT)).group(1)
+        await poll(session, f"{url}/ready", is_ready, STARTUP_TIMEOUT)
+        reply_to = fake.response_url("http-ask")
+        command = slash_command("/ask", "Qui est Molly Phee ?", response_url=reply_to)
+        status, _ = await post_signed(
+            session,
+            f"http://127.0.0.1:{port}/slack/events",
+            form_body(command),
+            content_type="application/x-www-form-urlencoded",
+        )
+        assert status == 200
+        await fake.wait_for("response_url", key="http-ask", timeout=TIMEOUT)
+        answered = {"platform": "slack", "outcome": "answered"}
+        _, metrics = await poll(
+            session,
+            f"{url}/metrics",
+            lambda _, text: (
+                'outcome="answered"' in text
+                and sample(text, "briefbot_questions_total", **answered) == 1.0
+            ),
+            TIMEOUT,
+        )
+        assert sample(metrics, "briefbot_adapter_connected", platform="slack") == 1.0
+    finally:
+        assert await process.stop() == 0

@@ -89,7 +89,7 @@ class SlackAdapter(Adapter):
         registry: Registry,
         settings: SlackSettings,
         *,
-        host: str = "0.0.0.0",
+        host: str | None = None,
         port: int | None = None,
         socket_mode: bool | None = None,
         sleep: Sleep = asyncio.sleep,
@@ -113,7 +113,7 @@ class SlackAdapter(Adapter):
             )
         if problems:
             raise ConfigError(problems)
-        self.host = host
+        self.host = settings.host if host is None else host
         self.port = settings.port if port is None else port
         self.api_url = normalise_api_url(settings.api_url)
         self.stop_timeout = stop_timeout

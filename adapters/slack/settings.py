@@ -24,6 +24,7 @@ class SlackSettings(SettingsBase):
     api_url: str | None = Field(
         None, validation_alias=env_names("SLACK_API_URL", "BRIEFBOT_SLACK_API_URL")
     )
+    host: str = Field("0.0.0.0", validation_alias=env_names("BRIEFBOT_SLACK_HOST", "slack_host"))
     port: int = Field(
         3000, ge=1, le=65535, validation_alias=env_names("BRIEFBOT_SLACK_PORT", "slack_port")
     )
