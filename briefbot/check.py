@@ -45,7 +45,16 @@ def run_checks(settings: Settings) -> tuple[list[Problem], list[str]]:
     if actors.exists():
         actor_problems = check_actors_file(actors)
         problems.extend(actor_problems)
-        summary.append(f"actors file {actors}: {len(actor_problems)} problem(s)")
+        found = len(actor_problems)
+        summary.append(f"actors file {actors}: {found} problem{'s' if found != 1 else ''}")
+    else:
+        problems.append(
+            Problem(
+                str(actors.resolve()),
+                "the editors' actors file is not there: run briefbot from the project folder "
+                "or set BRIEFBOT_CONFIG_DIR (actors are then only discovered, with no aliases)",
+            )
+        )
     return problems, summary
 
 

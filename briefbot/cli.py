@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot import __version__
-from bot.chat.registry import InputError
 from bot.chat.serial import to_json
 from bot.settings import ConfigError, Settings
 from bot.storage.errors import StorageError
@@ -212,18 +211,25 @@ def open_library(settings: Settings) -> tuple[Library, Derived]:
 # -- ask -------------------------------------------------------------------------------
 
 
+def checked(text: str | None, limit: int, what: str) -> str:
+    """`text` with its spacing normalised, or CliError in the CLI's language (English: the
+    chat's French refusals are for chat users, these lines are for operators and scripts)."""
+    clean = " ".join((text or "").split())
+    if not clean:
+        raise CliError(f"the {what} is empty")
+    if len(clean) > limit:
+        raise CliError(f"the {what} is too long ({len(clean):,} characters, at most {limit:,})")
+    return clean
+
+
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
-    from bot.ask.commands import check_question
     from bot.ask.reply import answer_reply
 
     settings = config.core
     if args.question == "-":
         return _ask_stream(settings)
     library, derived = open_library(settings)
-    try:
-        question = check_question(args.question, settings.max_question_chars)
-    except InputError as err:
-        raise CliError(str(err)) from None
+    question = checked(args.question, settings.max_question_chars, "question")
     answer = derived.answerer.of(library.current).answer(question)
     if args.json:
         _print_json(to_json(answer))
@@ -235,8 +241,6 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 def _ask_stream(settings: Settings) -> int:
     """One JSON object per non-blank input line, in order: an answer, or
     `{"question", "error"}` for a bad line (also said on stderr); status 2 if any was bad."""
-    from bot.ask.commands import check_question
-
     library, derived = open_library(settings)
     answerer = derived.answerer.of(library.current)
     status = 0
@@ -244,8 +248,8 @@ def _ask_stream(settings: Settings) -> int:
         if not line.strip():
             continue
         try:
-            question = check_question(line, settings.max_question_chars)
-        except InputError as err:  # still one object per line, so outputs pair with inputs
+            question = checked(line, settings.max_question_chars, "question")
+        except CliError as err:  # still one object per line, so outputs pair with inputs
             print(f"briefbot: error: line {number}: {err}", file=sys.stderr)
             _print_json({"question": line, "error": str(err)})
             status = 2
@@ -300,7 +304,8 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
     for line in config_problems:
         print(f"config: {line}")
     if problems or config_problems:
-        print(f"{len(problems) + len(config_problems)} problem(s) found")
+        found = len(problems) + len(config_problems)
+        print(f"{found} problem{'s' if found != 1 else ''} found")
         return 1
     print("no problems found")
     return 0
@@ -310,13 +315,9 @@ def cmd_check(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_actor(args: argparse.Namespace, config: Config) -> int:
-    from bot.actors.commands import check_actor_name
     from bot.actors.replies import actor_reply
 
-    try:
-        name = check_actor_name(args.name, config.core.max_actor_chars)
-    except InputError as err:
-        raise CliError(str(err)) from None
+    name = checked(args.name, config.core.max_actor_chars, "name")
     library, derived = open_library(config.core)
     lookup = derived.actors(library.current).lookup(name)
     if args.json:

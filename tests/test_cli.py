@@ -71,7 +71,7 @@ def test_ask_dash_reports_a_bad_line_and_goes_on(
     code, out, err = run(["ask", "-"], capsys)
     assert code == 2
     bad, good = (json.loads(line) for line in out.splitlines())
-    assert bad == {"question": "x" * 1001, "error": bad["error"]} and "trop longue" in bad["error"]
+    assert bad == {"question": "x" * 1001, "error": bad["error"]} and "too long" in bad["error"]
     assert good["question"] == "Qui est Molly Phee ?" and good["answered"]
     assert err.count("\n") == 1 and "line 1" in err
 
@@ -88,9 +88,9 @@ def test_undecodable_stdin_is_a_one_line_error(
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["ask", ""], "vide"),
-        (["ask", "   "], "vide"),
-        (["ask", "q" * 1001], "trop longue"),
+        (["ask", ""], "empty"),
+        (["ask", "   "], "empty"),
+        (["ask", "q" * 1001], "too long"),
         (["ask", "question", "--corpus", "/nonexistent/folder"], "corpus folder not found"),
         (["ask", "question", "--no-such-option"], "unrecognized arguments"),
         (["frobnicate"], "invalid choice"),
@@ -111,7 +111,7 @@ def test_question_length_limit_is_configurable(
 ) -> None:
     monkeypatch.setenv("BRIEFBOT_MAX_QUESTION_CHARS", "20")
     code, _, err = run(["ask", "Qui est le Premier ministre du Niger ?"], capsys)
-    assert code == 2 and "maximum 20" in err
+    assert code == 2 and "at most 20" in err
 
 
 def test_corpus_folder_from_the_environment(
@@ -210,7 +210,7 @@ def test_unknown_actor_is_not_found_with_suggestions(capsys: pytest.CaptureFixtu
     assert data["suggestions"]
 
 
-@pytest.mark.parametrize(("name", "needle"), [("", "Donnez un nom"), ("x" * 201, "trop long")])
+@pytest.mark.parametrize(("name", "needle"), [("", "the name is empty"), ("x" * 201, "too long")])
 def test_bad_actor_name_is_one_line_with_status_2(
     capsys: pytest.CaptureFixture[str], name: str, needle: str
 ) -> None:
@@ -316,3 +316,12 @@ def test_feedback_json_lists_a_recorded_vote_with_an_iso_date(
         1,
     )
     assert datetime.fromisoformat(vote["created_at"]) == VOTED_AT
+
+
+def test_check_reports_an_actors_file_it_cannot_find(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # run from elsewhere: config/actors.yaml is relative
+    code, out, _ = run(["check", "--corpus", str(SEEDS)], capsys)
+    assert code == 1
+    assert "actors.yaml" in out and "BRIEFBOT_CONFIG_DIR" in out

@@ -87,3 +87,14 @@ def test_fit_measures_the_escaped_length() -> None:
     assert len(escape(shortened)) <= 41
     assert shortened.endswith("…")
     assert fit("court", 10) == "court"
+
+
+def test_formatting_a_user_typed_is_echoed_as_typed_not_applied() -> None:
+    shown = escape("*gras* _penché_ ~barré~ `code`")
+    assert not set("*_~`") & set(shown)
+    assert shown == "∗gras∗ ˍpenchéˍ ∼barré∼ ˋcodeˋ"
+
+
+def test_markers_inside_words_and_urls_are_left_alone() -> None:
+    assert escape("snake_case a*b") == "snake_case a*b"
+    assert link("https://example.org/a_b*c", "x") == "<https://example.org/a_b*c|x>"

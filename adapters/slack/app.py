@@ -503,7 +503,10 @@ class SlackAdapter(Adapter):
         if len(messages) > MAX_RESPONSES:
             hidden = len(messages) - (MAX_RESPONSES - 1)
             note = info(
-                "Réponse tronquée", f"{hidden} message(s) de plus ne peuvent pas être affichés ici."
+                "Réponse tronquée",
+                f"{hidden} message{'s' if hidden > 1 else ''} de plus "
+                f"{'ne peuvent' if hidden > 1 else 'ne peut'} pas être affiché"
+                f"{'s' if hidden > 1 else ''} ici.",
             )
             messages = messages[: MAX_RESPONSES - 1] + render(note)
         client = webhook_client(url, session=self._session, sleep=self._sleep)

@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 
 # Slack's reserved characters; https://docs.slack.dev/messaging/formatting-message-text
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# Formatting markers where Slack reads them (next to a word, not inside one): each becomes
+# a character that looks the same and formats nothing.
+_LOOKALIKES = {"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"}
+_FORMATTING = re.compile(r"(?<!\w)[*_~`](?=\S)|(?<=\S)[*_~`](?!\w)")
 
 # A URL we are willing to link: http(s), no whitespace and none of Slack's delimiters.
 _SAFE_URL = re.compile(r"https?://[^\s<>|\"]+", re.IGNORECASE)
@@ -29,9 +33,16 @@ LINE, SENTENCE, WORD = 3, 2, 1
 
 
 def escape(text: str) -> str:
-    """The one escaping function: `&`, `<`, `>` become entities, so user and article text
-    can never be read as Slack markup (mentions, links, special commands)."""
-    return text.translate(_ESCAPES)
+    """The one escaping function for text: `&`, `<`, `>` become entities, so user and
+    article text can never be read as Slack markup (mentions, links, special commands), and
+    a `*`, `_`, `~` or backquote that could open or close formatting becomes its lookalike
+    (Slack has no escape for them), so `*gras*` in a question is echoed as typed."""
+    return _FORMATTING.sub(lambda m: _LOOKALIKES[m.group(0)], text.translate(_ESCAPES))
+
+
+def escape_url(url: str) -> str:
+    """A checked URL inside `<…|…>`: only the entities, its characters must stay as they are."""
+    return url.translate(_ESCAPES)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -48,7 +59,7 @@ def link(url: str | None, label: str) -> str:
     target = safe_url(url)
     if target is None:
         return escape(label)
-    return f"<{escape(target)}|{escape(label)}>" if label else f"<{escape(target)}>"
+    return f"<{escape_url(target)}|{escape(label)}>" if label else f"<{escape_url(target)}>"
 
 
 def from_slack(text: str | None) -> str:
@@ -96,7 +107,7 @@ class Mrkdwn:
         pieces = _BRACKETED_URL.split(raw) if links else [raw]
         for i, piece in enumerate(pieces):
             if i % 2:  # a URL captured by the split
-                self._raw(f"<{escape(piece)}>")
+                self._raw(f"<{escape_url(piece)}>")
                 continue
             escaped = escape(piece)
             if breakable:

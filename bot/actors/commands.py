@@ -8,6 +8,7 @@ from collections.abc import Callable
 from bot.chat.context import CommandContext
 from bot.chat.registry import InputError, Option, command, completer
 from bot.chat.replies import Reply
+from bot.corpus.french import count, number
 
 from .directory import ActorDirectory
 from .replies import actor_reply, actors_reply
@@ -20,7 +21,7 @@ def check_actor_name(name: str | None, limit: int) -> str:
         raise InputError("Donnez un nom : /actor <personne ou organisation>.", title="Nom invalide")
     if len(text) > limit:
         raise InputError(
-            f"Le nom est trop long ({len(text):,} caractères, maximum {limit}).",
+            f"Le nom est trop long ({count(len(text), 'caractère')}, maximum {number(limit)}).",
             title="Nom invalide",
         )
     return text

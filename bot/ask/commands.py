@@ -12,6 +12,7 @@ from bot.chat.context import CommandContext
 from bot.chat.packing import unpack
 from bot.chat.registry import InputError, Option, command
 from bot.chat.replies import Reply, ReplyKind, error, info
+from bot.corpus.french import count, number
 
 from .answerer import Answerer
 from .feedback import FeedbackStore
@@ -45,7 +46,8 @@ def check_question(question: str | None, limit: int) -> str:
         )
     if len(text) > limit:
         raise InputError(
-            f"La question est trop longue ({len(text):,} caractères, maximum {limit:,}). "
+            f"La question est trop longue ({count(len(text), 'caractère')}, maximum "
+            f"{number(limit)}). "
             "Posez une question plus courte.",
             title="Question invalide",
         )

@@ -30,6 +30,7 @@ from bot.chat.context import CommandContext
 from bot.chat.registry import Choice, InputError, Option, command, completer, group
 from bot.chat.replies import Block, Field, Reply, ReplyKind, error, info
 from bot.chat.serial import to_json
+from bot.corpus.french import count
 from bot.corpus.text import fold
 
 log = logging.getLogger(__name__)
@@ -332,7 +333,9 @@ def _subscription_block(sub: Subscription, now: datetime, here: bool) -> Block:
         fields.append(Field("Dernier envoi", describe_moment(sub.last_delivery, sub.timezone)))
     state = "en pause" if sub.paused else "actif"
     if not sub.paused and sub.consecutive_failures:
-        state += f" ({sub.consecutive_failures} échec(s) de publication récents)"
+        failures = sub.consecutive_failures
+        recent = "récent" if failures < 2 else "récents"
+        state += f" ({count(failures, 'échec')} de publication {recent})"
     fields.append(Field("État", state))
     if sub.created_by_name or sub.created_by:
         fields.append(Field("Programmé par", sub.created_by_name or sub.created_by))

@@ -26,6 +26,7 @@ from bot.briefings.schedule import (
     cron_trigger,
 )
 from bot.briefings.timezones import complete_timezones, parse_timezone, suggest_timezones, zone
+from bot.corpus.french import count, number
 from bot.corpus.text import fold
 
 __all__ = [
@@ -106,7 +107,8 @@ def parse_options(text: str) -> dict[str, str]:
     """
     if len(text) > MAX_OPTIONS_CHARS:
         raise ScheduleError(
-            f"Options trop longues ({len(text)} caractères, {MAX_OPTIONS_CHARS} au plus)."
+            f"Options trop longues ({count(len(text), 'caractère')}, "
+            f"{number(MAX_OPTIONS_CHARS)} au plus)."
         )
     try:
         tokens = shlex.split(text.translate(_SMART_QUOTES))

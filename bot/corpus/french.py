@@ -60,3 +60,21 @@ def _day_number(day: int) -> str:
 def of(label: str) -> str:
     """French "de" with elision: "d'avril 2024", "de mars 2024"."""
     return f"d'{label}" if label and fold(label[:1]) in "aeiouyh" else f"de {label}"
+
+
+def number(value: int) -> str:
+    """ "5 021", "1 000 000": French digit grouping (a narrow no-break space), from babel's
+    CLDR data rather than a hand-written rule."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(value, locale="fr_FR"))
+
+
+def count(value: int, singular: str, plural: str | None = None) -> str:
+    """ "1 caractère", "0 article", "5 021 caractères": the number and the noun agreeing
+    with it by French's CLDR plural rule (0 and 1 take the singular)."""
+    from babel import Locale
+
+    form = Locale.parse("fr_FR").plural_form(abs(value))
+    noun = singular if form == "one" else (plural or singular + "s")
+    return f"{number(value)} {noun}"

@@ -15,6 +15,7 @@ from typing import Any
 from bot.chat.context import CommandContext
 from bot.chat.registry import InputError, Option, command, group
 from bot.chat.replies import Block, Field, Reply, ReplyKind, error, info
+from bot.corpus.french import count
 from bot.sources.model import FEED, Source, utcnow
 from bot.sources.poller import SourceError, SourcePoller, canonical
 from bot.sources.ports import SourceStore
@@ -83,7 +84,7 @@ class SourceCommands:
         if result.error:
             blocks.append(Block(note=result.error))
         taken = len(result.written)
-        text = f"{taken} article(s) repris maintenant."
+        text = f"{count(taken, 'article')} repris maintenant."
         if source.kind == FEED:
             text += " Les nouveaux seront repris à chaque relève."
         return Reply(
@@ -136,7 +137,7 @@ class SourceCommands:
             "Source retirée",
             (
                 Block(
-                    f"{gone.url} n'est plus suivie. Les {gone.articles_taken} article(s) "
+                    f"{gone.url} n'est plus suivie. Les {count(gone.articles_taken, 'article')} "
                     "qu'elle a apportés restent dans le corpus."
                 ),
             ),

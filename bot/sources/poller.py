@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urldefrag, urlsplit
 
+from bot.corpus.french import count
 from bot.corpus.loader import ArticleError
 from bot.sources.extract import Extracted, NoText, extract_article, html_text
 from bot.sources.feeds import Feed, FeedItem, NotAFeed, looks_like_json, parse_feed
@@ -202,7 +203,9 @@ class SourcePoller:
                 skipped += 1
             else:
                 written.append(ident)
-        error = f"{len(problems)} article(s) non repris — {problems[0]}" if problems else None
+        error = (
+            f"{count(len(problems), 'article')} non repris — {problems[0]}" if problems else None
+        )
         self._succeeded(source, fetched, feed.title, taken=len(written), error=error)
         return PollResult(
             source.id,
