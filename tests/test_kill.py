@@ -61,6 +61,8 @@ class Bots:
 
     def env(self, pause_at: str = "") -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BRIEFBOT_", "SLACK_"))}
+        no_settings = self.tmp / "kill-test.toml"  # an explicitly named file must exist
+        no_settings.write_text("", encoding="utf-8")
         env.update(
             SLACK_BOT_TOKEN=BOT_TOKEN,
             SLACK_APP_TOKEN=APP_TOKEN,
@@ -68,7 +70,7 @@ class Bots:
             BRIEFBOT_DATA_DIR=str(self.tmp / "data"),
             BRIEFBOT_CORPUS=str(SEEDS),
             BRIEFBOT_DATABASE_URL=self.db_url,
-            BRIEFBOT_CONFIG_FILE=str(self.tmp / "absent.toml"),
+            BRIEFBOT_CONFIG_FILE=str(no_settings),
             BRIEFBOT_TEST_SLOT_SECONDS=str(SLOT_SECONDS),
             BRIEFBOT_BRIEFING_LEASE_SECONDS="2",
             BRIEFBOT_BRIEFING_SYNC_SECONDS="1",
