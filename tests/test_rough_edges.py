@@ -127,3 +127,12 @@ def test_a_closed_pipe_ends_quietly_with_the_usual_status(tmp_path: Path) -> Non
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
     assert proc.returncode == 0  # briefbot's own status, through pipefail
     assert proc.stdout.count("\n") == 1
+
+
+def test_names_that_open_a_message_are_addressees_not_the_question() -> None:
+    from bot.ask.commands import strip_mentions
+
+    assert " ".join(strip_mentions("@alice, @devs Qui est Molly Phee ?").split()) == (
+        "Qui est Molly Phee ?"
+    )
+    assert "@Tiani" in strip_mentions("Que dit @Tiani ?")

@@ -26,11 +26,14 @@ VOTES = {"up": 1, "down": -1}
 # Mentions of every platform (Discord's @everyone, <@&role>, <@user>, Slack's <!channel>,
 # <@U…>): measured, a question starting with four of them was declined as unanswerable.
 _MENTION = re.compile(r"<(?:@[!&]?|!|#)[^<>\s]*>|(?<![\w@])@(?:everyone|here|channel)\b", re.I)
+# Mentions an adapter already turned into words ("@alice", "@devs"), where they lead the
+# message: someone addressed, not something asked about.
+_LEADING_NAMES = re.compile(r"^(?:\s*@[\w.\-]+[\s,:;]*)+")
 
 
 def strip_mentions(text: str) -> str:
     """`text` without mention tokens, which never help answering."""
-    return _MENTION.sub(" ", text)
+    return _LEADING_NAMES.sub(" ", _MENTION.sub(" ", text))
 
 
 def check_question(question: str | None, limit: int) -> str:
