@@ -98,21 +98,3 @@ def test_formatting_a_user_typed_is_echoed_as_typed_not_applied() -> None:
 def test_markers_inside_words_and_urls_are_left_alone() -> None:
     assert escape("snake_case a*b") == "snake_case a*b"
     assert link("https://example.org/a_b*c", "x") == "<https://example.org/a_b*c|x>"
-
-
-@pytest.mark.parametrize(("method", "retried"), [("chat.postMessage", False), ("users.info", True)])
-async def test_a_dropped_connection_is_retried_only_for_what_cannot_post_twice(
-    method: str, retried: bool
-) -> None:
-    from aiohttp import ServerDisconnectedError
-    from slack_sdk.http_retry.request import HttpRequest
-    from slack_sdk.http_retry.state import RetryState
-
-    from adapters.slack.api import ConnectionRetryHandler
-
-    handler = ConnectionRetryHandler()
-    request = HttpRequest(method="POST", url=f"https://slack.com/api/{method}", headers={})
-    can = await handler._can_retry_async(
-        state=RetryState(), request=request, error=ServerDisconnectedError()
-    )
-    assert can is retried

@@ -28,8 +28,6 @@ from bot.chat.publishing import DeliveryError
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
-# Methods that write a message: sending one again after a dropped connection may post it twice.
-NOT_IDEMPOTENT = frozenset({"chat.postMessage", "chat.postEphemeral"})
 MAX_RETRY_WAIT = 30.0  # seconds; a longer Retry-After fails fast and the scheduler retries
 Sleep = Callable[[float], Awaitable[Any]]
 
@@ -94,23 +92,7 @@ class RetryAfterHandler(AsyncRetryHandler):
 
 
 class ConnectionRetryHandler(AsyncConnectionErrorRetryHandler):
-    """Retries a dropped connection after a short backoff, through the injectable `sleep`;
-    never a post, which Slack may have accepted before the connection dropped (the
-    scheduler checks a briefing "maybe sent" instead of sending it again blindly)."""
-
-    async def _can_retry_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> bool:
-        if _method(request) in NOT_IDEMPOTENT:
-            return False
-        return await super()._can_retry_async(
-            state=state, request=request, response=response, error=error
-        )
+    """Retries a dropped connection after a short backoff, through the injectable `sleep`."""
 
     def __init__(
         self, max_retry_count: int = 1, *, delay: float = 0.5, sleep: Sleep = asyncio.sleep
