@@ -208,8 +208,8 @@ def test_failures_count_up_across_slots(db: Database) -> None:
 
 def test_a_skipped_slot_is_recorded_with_its_note(db: Database) -> None:
     sub = db.subscriptions.save(GENERAL, spec(), created_by="U1", now=T0).subscription
-    assert db.deliveries.record_skipped(sub.id, T0, "bot arrêté", now=T0)
-    assert not db.deliveries.record_skipped(sub.id, T0, "bot arrêté", now=T0)
+    assert db.deliveries.claim(sub.id, T0, now=T0, status=SKIPPED, note="bot arrêté")
+    assert not db.deliveries.claim(sub.id, T0, now=T0, status=SKIPPED, note="bot arrêté")
     [delivery] = db.deliveries.for_subscription(sub.id)
     assert (delivery.status, delivery.note) == (SKIPPED, "bot arrêté")
     assert db.subscriptions.get(sub.id).last_delivery is None
@@ -217,7 +217,10 @@ def test_a_skipped_slot_is_recorded_with_its_note(db: Database) -> None:
 
 def test_a_manual_briefing_counts_as_the_last_one(db: Database) -> None:
     sub = db.subscriptions.save(GENERAL, spec(), created_by="U1", now=T0).subscription
-    db.deliveries.record_manual(sub.id, now=T0 + timedelta(hours=3))
+    later = T0 + timedelta(hours=3)
+    delivery = db.deliveries.claim(sub.id, later, now=later, kind="manual")
+    assert delivery is not None
+    db.deliveries.mark_sent(delivery.id, now=later)
     assert db.subscriptions.get(sub.id).last_delivery == T0 + timedelta(hours=3)
     assert db.deliveries.latest(sub.id).kind == "manual"
 

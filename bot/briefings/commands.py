@@ -24,7 +24,7 @@ from bot.briefings.changes import SubscriptionChanges
 from bot.briefings.ports import DeliveryLog, SubscriptionStore
 from bot.briefings.schedule import describe_moment
 from bot.briefings.schedule_parsing import ScheduleError, parse_options, parse_schedule
-from bot.briefings.subscription import Subscription, utcnow
+from bot.briefings.subscription import MANUAL, Subscription, utcnow
 from bot.briefings.timezones import complete_timezones
 from bot.chat.context import CommandContext
 from bot.chat.registry import Choice, InputError, Option, command, completer, group
@@ -223,7 +223,10 @@ class BriefingCommands:
         sub = self.subscriptions.find(ctx.channel) if ctx.can_subscribe_here else None
         reply = await self._digest(sub)
         if sub is not None:
-            self.deliveries.record_manual(sub.id, now=self.clock())
+            now = self.clock()
+            delivery = self.deliveries.claim(sub.id, now, now=now, kind=MANUAL)
+            if delivery is not None:  # the next "new since the last briefing" starts here
+                self.deliveries.mark_sent(delivery.id, now=now)
         return replace(reply, private=False, shareable=False)
 
     @command(

@@ -142,23 +142,6 @@ class DeliveryLog(Protocol):
 
     def mark_skipped(self, delivery_id: int, note: str, *, now: datetime | None = None) -> None: ...
 
-    def record_skipped(
-        self,
-        subscription_id: int,
-        scheduled_for: datetime,
-        note: str,
-        *,
-        now: datetime | None = None,
-    ) -> bool:
-        """Record a slot that will not be posted; False if the slot was already taken."""
-        ...
-
-    def record_manual(
-        self, subscription_id: int, *, now: datetime | None = None
-    ) -> Delivery | None:
-        """A `/briefing now` posted in the channel: the next "new since" starts here."""
-        ...
-
     def latest(self, subscription_id: int) -> Delivery | None:
         """The entry with the latest scheduled time."""
         ...

@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from bot.briefings.subscription import (
     CLAIMED,
     FAILED,
-    MANUAL,
     SCHEDULED,
     SENT,
     SKIPPED,
@@ -238,26 +237,6 @@ class SqlDeliveries:
             row = s.get_one(DeliveryRow, delivery_id)
             row.status, row.note, row.updated_at = SKIPPED, clip(note), now
             row.lease_until = None
-
-    def record_skipped(
-        self,
-        subscription_id: int,
-        scheduled_for: datetime,
-        note: str,
-        *,
-        now: datetime | None = None,
-    ) -> bool:
-        claimed = self.claim(subscription_id, scheduled_for, now=now, status=SKIPPED, note=note)
-        return claimed is not None
-
-    def record_manual(
-        self, subscription_id: int, *, now: datetime | None = None
-    ) -> Delivery | None:
-        now = now or utcnow()
-        delivery = self.claim(subscription_id, now, now=now, kind=MANUAL)
-        if delivery is not None:
-            self.mark_sent(delivery.id, now=now)
-        return delivery
 
     def latest(self, subscription_id: int) -> Delivery | None:
         with self._tx() as s:

@@ -14,7 +14,6 @@ from bot.briefings.schedule import ScheduleSpec
 from bot.briefings.subscription import (
     CLAIMED,
     FAILED,
-    MANUAL,
     SCHEDULED,
     SENT,
     SKIPPED,
@@ -275,26 +274,6 @@ class InMemoryDeliveries:
     def mark_skipped(self, delivery_id: int, note: str, *, now: datetime | None = None) -> None:
         self._check()
         self._keep(replace(self.rows[delivery_id], status=SKIPPED, note=note, lease_until=None))
-
-    def record_skipped(
-        self,
-        subscription_id: int,
-        scheduled_for: datetime,
-        note: str,
-        *,
-        now: datetime | None = None,
-    ) -> bool:
-        claimed = self.claim(subscription_id, scheduled_for, now=now, status=SKIPPED, note=note)
-        return claimed is not None
-
-    def record_manual(
-        self, subscription_id: int, *, now: datetime | None = None
-    ) -> Delivery | None:
-        now = now or utcnow()
-        delivery = self.claim(subscription_id, now, now=now, kind=MANUAL)
-        if delivery is not None:
-            self.mark_sent(delivery.id, now=now)
-        return delivery
 
     def latest(self, subscription_id: int) -> Delivery | None:
         self._check()
