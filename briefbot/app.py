@@ -133,8 +133,10 @@ class Application:
         )
         self.digests = DigestService(
             lambda: self.library.current.articles,
-            lambda: self.derived.timeline(self.library.current),
-            lambda article_id: self.derived.actors(self.library.current).actors_in(article_id),
+            lambda: self.library.latest(self.derived.events),
+            lambda article_id: self.library.latest(self.derived.directory).directory.actors_in(
+                article_id
+            ),
             db.first_seen,
         )
         self.changes = SubscriptionChanges()
@@ -147,13 +149,13 @@ class Application:
                     question_limit=s.max_question_chars,
                 ),
                 ActorCommands(
-                    lambda: self.derived.actors(self.library.current),
+                    lambda: self.library.latest(self.derived.directory).directory,
                     name_limit=s.max_actor_chars,
                 ),
                 BriefingCommands(
                     db.subscriptions, db.deliveries, self.changes, self.digests.digest_reply
                 ),
-                TimelineCommands(lambda: self.derived.timeline(self.library.current)),
+                TimelineCommands(lambda: self.library.latest(self.derived.events)),
                 SourceCommands(self.sources, db.sources),
                 *handlers,
             ),
@@ -181,6 +183,9 @@ class Application:
         new snapshot's passages in the background when answers are ranked by meaning."""
         self.telemetry.articles(len(snapshot.articles))
         self.database.first_seen.record(snapshot.articles)
+        threading.Thread(
+            target=self.derived.save_index, args=(snapshot,), name="index-save", daemon=True
+        ).start()
         if self.derived.embedder is not None:
             answerer = self.derived.answerer.of(snapshot)
             threading.Thread(

@@ -235,6 +235,8 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
         _print_json(to_json(answer))
     else:
         print(answer_reply(answer).plain_text())
+    sys.stdout.flush()
+    derived.save_index(library.current)  # after the answer: the next call starts warm
     return 0
 
 
@@ -256,6 +258,7 @@ def _ask_stream(settings: Settings) -> int:
         else:
             _print_json(to_json(answerer.answer(question)))
         sys.stdout.flush()
+    derived.save_index(library.current)
     return status
 
 

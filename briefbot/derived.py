@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from bot.actors.curated import curated_aliases
 from bot.actors.directory import ActorDirectory, DirectoryBuild, build_directory
+from bot.ask import index_store
 from bot.ask.answerer import Answerer
 from bot.ask.embedder import Embedder, EmbeddingCache, load_embedder
 from bot.ask.index import SearchIndex
@@ -43,9 +45,12 @@ class Derived:
                 folder = Path(settings.data_dir) / "embeddings"
                 self.embeddings = EmbeddingCache(folder, loaded.embedder.name)
         self.actors_file = Path(settings.config_dir) / "actors.yaml"
-        self.answerer = Derivation("answerer", self._answerer)
+        self.cache_dir = Path(settings.data_dir) / "cache"
+        self.answerer = Derivation("answerer", self._answerer, update=self._updated)
         self.directory = Derivation("actors", self._directory)
         self.events = Derivation("events", lambda snap: extract_events(snap.articles))
+        self._saved: SearchIndex | None = None  # the index last written to the cache
+        self._save_lock = threading.Lock()
 
     @property
     def all(self) -> tuple[Derivation[Any], ...]:
@@ -57,15 +62,51 @@ class Derived:
         listeners: Sequence[Listener] = (),
         on_rescan: Callable[[], None] = lambda: None,
     ) -> Library:
-        """A library of the configured corpus that prepares all three before serving."""
+        """A library of the configured corpus that serves a snapshot as soon as its answerer
+        is ready; the actor directory and the timeline follow in the background."""
         return Library(
-            self.settings.corpus, prepare=self.all, listeners=listeners, on_rescan=on_rescan
+            self.settings.corpus,
+            prepare=(self.answerer,),
+            background=(self.directory, self.events),
+            listeners=listeners,
+            on_rescan=on_rescan,
         )
 
     def _answerer(self, snapshot: Snapshot) -> Answerer:
+        """From the saved index when there is one (updated for what changed since), else
+        built from the articles."""
         started = time.perf_counter()
-        index = SearchIndex(snapshot.articles)
+        loaded = index_store.load(self.cache_dir, snapshot.articles)
+        if loaded is not None:
+            index = loaded.index
+            if not (loaded.added or loaded.removed):
+                self._saved = index
+            log.info(
+                "search index loaded from %s in %.1fs (%d added, %d removed since)",
+                self.cache_dir,
+                time.perf_counter() - started,
+                loaded.added,
+                loaded.removed,
+            )
+        else:
+            index = SearchIndex(snapshot.articles)
         self.telemetry.index_build_seconds(time.perf_counter() - started)
+        return self._answerer_for(index)
+
+    def _updated(self, previous: Answerer, before: Snapshot, after: Snapshot) -> Answerer:
+        """The previous snapshot's index with only the changed articles re-read."""
+        old = {(a.id, a.content_hash) for a in before.articles}
+        new = {(a.id, a.content_hash) for a in after.articles}
+        added = [a for a in after.articles if (a.id, a.content_hash) not in old]
+        removed = [a.id for a in before.articles if (a.id, a.content_hash) not in new]
+        if not added and not removed:
+            return previous
+        started = time.perf_counter()
+        index = previous.index.updated(added, removed)
+        self.telemetry.index_build_seconds(time.perf_counter() - started)
+        return self._answerer_for(index)
+
+    def _answerer_for(self, index: SearchIndex) -> Answerer:
         return Answerer(
             index,
             threshold=self.settings.answer_threshold,
@@ -74,6 +115,21 @@ class Derived:
             embedder=self.embedder,
             embeddings=self.embeddings,
         )
+
+    def save_index(self, snapshot: Snapshot) -> None:
+        """Write the snapshot's search index to the data directory unless it is already
+        there; blocking (about a second per 100 MB), so `briefbot run` calls it from a
+        worker thread after the snapshot is served."""
+        answerer = self.answerer.peek(snapshot)
+        if answerer is None:
+            return
+        with self._save_lock:
+            if answerer.index is self._saved:
+                return
+            started = time.perf_counter()
+            if index_store.save(answerer.index, self.cache_dir) is not None:
+                self._saved = answerer.index
+                log.info("search index saved in %.1fs", time.perf_counter() - started)
 
     def _directory(self, snapshot: Snapshot) -> DirectoryBuild:
         build = build_directory(

@@ -6,7 +6,8 @@ import bm25s
 import numpy as np
 import pytest
 
-from bot.ask.index import QueryTerm, SearchIndex, Vocabulary, bm25_postings
+from bot.ask.index import QueryTerm, SearchIndex, Vocabulary
+from bot.ask.postings import bm25_scores, build_postings, idf, length_norm
 from bot.corpus.model import Article, Paragraph, Section, Sentence
 from bot.corpus.text import fold, split_sentences, stem
 
@@ -181,15 +182,12 @@ def test_bm25_weights_are_those_of_bm25s() -> None:
     docs = [[0, 1, 1, 2], [2, 3], [0, 3, 3, 3, 1], [4]]
     reference = bm25s.BM25(k1=1.2, b=0.75, method="lucene")
     reference.index((docs, {i: i for i in range(5)}), show_progress=False, create_empty_token=False)
-    ours = bm25_postings(
-        np.repeat(np.arange(len(docs)), [len(d) for d in docs]),
-        np.concatenate([np.asarray(d) for d in docs]),
-        len(docs),
-        5,
-    )
+    doc_of = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
+    ours = build_postings(doc_of, np.concatenate([np.asarray(d) for d in docs]), len(docs), 5)
+    df = ours.counts(5)
+    norm = length_norm(np.asarray([len(d) for d in docs], dtype=np.float32), None)
     for term in range(5):
         expected = reference.get_scores([term])
-        got = np.zeros(len(docs))
-        lo, hi = ours.indptr[term], ours.indptr[term + 1]
-        got[ours.indices[lo:hi]] = ours.data[lo:hi]
+        idfs = {term: float(idf(df[term : term + 1], len(docs))[0])}
+        got = bm25_scores(ours, {term: 1.0}, idfs, norm, len(docs))
         np.testing.assert_allclose(got, expected, rtol=1e-6)

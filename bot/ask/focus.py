@@ -12,7 +12,8 @@ index corrected.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from rapidfuzz.distance import OSA
 
@@ -23,7 +24,13 @@ _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
 _DOUBLED = re.compile(r"([bcdfghjklmnpqrstvwxz])\1$")
 
 
-def focus_words(question: str, cased: Mapping[str, str]) -> tuple[str, ...]:
+class WrittenForms(Protocol):
+    """How the corpus most often writes a folded word (None for a word it never has)."""
+
+    def get(self, word: str, /) -> str | None: ...
+
+
+def focus_words(question: str, cased: WrittenForms) -> tuple[str, ...]:
     """Folded names of the question, in order, without repeats."""
     out: list[str] = []
     for i, m in enumerate(_TOKEN.finditer(question.replace("’", "'"))):
@@ -31,7 +38,7 @@ def focus_words(question: str, cased: Mapping[str, str]) -> tuple[str, ...]:
         word = fold(token)
         if len(word) < 2 or word in FRENCH_STOP_WORDS or word in out:
             continue
-        written = cased.get(word, "")
+        written = cased.get(word) or ""
         corpus_name = bool(written) and written[0].isupper()
         if corpus_name or (i > 0 and token[0].isupper()):
             out.append(word)

@@ -23,18 +23,20 @@ from __future__ import annotations
 
 import logging
 import time
-from array import array
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import overload
 
 import numpy as np
-import scipy.sparse as sp
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from bot.corpus.model import Article, Section, Sentence
+from bot.corpus.model import Article, Paragraph, Section, Sentence
 from bot.corpus.text import FRENCH_STOP_WORDS, content_words, stem
+
+from . import index_data
+from .index_data import BIGRAM_SHIFT, IndexData, char_ngrams
+from .postings import B, bm25_scores, idf, length_norm
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +48,14 @@ PROXIMITY_WEIGHT = 0.8
 FUZZY_WEIGHT = 0.5
 # Passages re-scored by the precise signals: the first stage has ~95% recall at 50 on PIAF.
 CANDIDATES = 50
-NGRAM = 4
+# Removed articles' passages stay in the arrays (skipped) until they are this share of the
+# index; past it, an update rebuilds from the live articles.
+COMPACT_SHARE = 0.2
 WINDOW = 8  # proximity: query words counted together within this many content words
 # Weight of a corrected (typo) term relative to an exact one.
 CORRECTED_WEIGHT = 0.85
 # Weight of question-frame words ("en quelle année", "quel est le nom de").
 FRAME_WEIGHT = 0.5
-K1, B = 1.2, 0.75
 # Distinct words of a question that are looked at: user text is untrusted, and each unknown
 # word costs a vocabulary scan; no real question comes near this.
 MAX_QUERY_WORDS = 64
@@ -105,12 +108,30 @@ def max_edits(word: str) -> int:
     return 2
 
 
-def char_ngrams(word: str, n: int = NGRAM) -> list[str]:
-    """Character n-grams of a word with boundary marks, so prefixes and suffixes count."""
-    marked = f"_{word}_"
-    if len(marked) <= n:
-        return [marked]
-    return [marked[i : i + n] for i in range(len(marked) - n + 1)]
+class _WordCounts(Mapping[str, int]):
+    """Live occurrences of each word, read from the index's arrays: a dict of the
+    vocabulary would be rebuilt (0.25 s at 20,000 articles) on every update."""
+
+    def __init__(self, ids: Mapping[str, int], counts: np.ndarray) -> None:
+        self._ids = ids
+        self._counts = counts
+
+    def __getitem__(self, word: str) -> int:
+        i = self._ids.get(word)
+        if i is None or self._counts[i] <= 0:
+            raise KeyError(word)
+        return int(self._counts[i])
+
+    def __contains__(self, word: object) -> bool:
+        i = self._ids.get(word) if isinstance(word, str) else None
+        return i is not None and bool(self._counts[i] > 0)
+
+    def __iter__(self) -> Iterator[str]:
+        counts = self._counts
+        return (w for w, i in self._ids.items() if counts[i] > 0)
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self._counts > 0))
 
 
 class Vocabulary:
@@ -123,12 +144,21 @@ class Vocabulary:
 
     def __init__(self, word_counts: Mapping[str, int]) -> None:
         self.counts = word_counts
-        # Most frequent first so that ties in edit distance go to the common word.
-        ordered = sorted(word_counts, key=lambda w: (-word_counts[w], w))
-        self._buckets: dict[tuple[str, int], list[str]] = {}
-        for word in ordered:
-            if word and not word[0].isdigit():
-                self._buckets.setdefault((word[0], len(word)), []).append(word)
+        self._buckets: dict[tuple[str, int], list[str]] | None = None
+
+    def _bucketed(self) -> dict[tuple[str, int], list[str]]:
+        """Built on the first correction, not with the index: an update of a large index
+        need not sort its whole vocabulary when no typo is ever asked about."""
+        if self._buckets is None:
+            # Most frequent first so that ties in edit distance go to the common word.
+            counts = self.counts
+            ordered = sorted(counts, key=lambda w: (-counts[w], w))
+            buckets: dict[tuple[str, int], list[str]] = {}
+            for word in ordered:
+                if word and not word[0].isdigit():
+                    buckets.setdefault((word[0], len(word)), []).append(word)
+            self._buckets = buckets
+        return self._buckets
 
     def __contains__(self, word: object) -> bool:
         return word in self.counts
@@ -142,8 +172,9 @@ class Vocabulary:
         if limit == 0:
             return None
         best: tuple[tuple[int, int], str] | None = None
+        buckets = self._bucketed()
         for length in range(len(word) - limit, len(word) + limit + 1):
-            candidates = self._buckets.get((word[0], length))
+            candidates = buckets.get((word[0], length))
             if not candidates:
                 continue
             found = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=limit)
@@ -154,54 +185,6 @@ class Vocabulary:
             if best is None or rank < best[0]:
                 best = (rank, candidate)
         return best[1] if best else None
-
-
-@dataclass(frozen=True, slots=True)
-class Postings:
-    """A BM25 index stored term-major: term t's documents and scores are [indptr[t], ...)."""
-
-    data: np.ndarray  # float32 BM25 contribution of the term to the document
-    indices: np.ndarray  # int32 document
-    indptr: np.ndarray  # int64, len = terms + 1
-    num_docs: int
-
-    @property
-    def document_frequency(self) -> np.ndarray:
-        return np.diff(self.indptr)
-
-
-def bm25_postings(
-    docs: np.ndarray, terms: np.ndarray, n_docs: int, n_terms: int, k1: float = K1, b: float = B
-) -> Postings:
-    """BM25 weights of every (term, document) pair, as bm25s computes them ("lucene").
-
-    Built with one numpy sort instead of bm25s's loop over documents: at 100,000 sections
-    that is about a second instead of tens of seconds, and no per-document Python lists.
-    """
-    n = max(n_docs, 1)
-    keys = terms.astype(np.int64)  # (term, doc) pairs as one sortable key, sorted in place
-    keys *= n
-    keys += docs
-    keys.sort()
-    first = np.flatnonzero(np.diff(keys, prepend=-1))  # first occurrence of each pair
-    tf = np.diff(first, append=len(keys)).astype(np.float32)
-    keys = keys[first]
-    del first
-    term = (keys // n).astype(np.int32)
-    doc = (keys % n).astype(np.int32)
-    del keys
-    df = np.bincount(term, minlength=n_terms)
-    length = np.bincount(docs, minlength=n_docs).astype(np.float64)
-    avg = float(length.mean()) if n_docs and length.any() else 1.0
-    idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
-    norm = (k1 * (1 - b + b * length / avg)).astype(np.float32)
-    data = norm[doc]
-    data += tf
-    np.divide(tf, data, out=data)
-    data *= idf[term]
-    indptr = np.zeros(n_terms + 1, dtype=np.int64)
-    np.cumsum(df, out=indptr[1:])
-    return Postings(data, doc, indptr, n_docs)
 
 
 class SentenceTerms(Sequence[frozenset[str]]):
@@ -231,169 +214,132 @@ class SearchIndex:
     """Sections and sentences of a corpus, indexed for ranked retrieval.
 
     Every passage is stored once, as the word ids of its title, heading and body in one
-    flat array; the postings, the 4-gram statistics and the sentence terms derive from it.
+    flat array (`IndexData`); the statistics of BM25 are applied at query time, so
+    `updated` can add and remove articles without rebuilding the rest.
     """
 
     def __init__(self, articles: Sequence[Article]) -> None:
         started = time.perf_counter()
-        self.articles = list(articles)
-        self.passages: list[Passage] = []
-        self.sentences: list[Sentence] = []
-        self._read(self.articles)
-        self.sentence_terms: Sequence[frozenset[str]] = SentenceTerms(self)
-        self._n = max(len(self.passages), 1)
-        self._max_idf = float(np.log(1 + (self._n + 0.5) / 0.5))
-
-        counts = np.bincount(self._tokens, minlength=len(self._words))
-        self.vocabulary = Vocabulary(dict(zip(self._words, counts.tolist(), strict=True)))
-        stem_ids: dict[str, int] = {}
-        self._word_stem = np.fromiter(
-            (stem_ids.setdefault(stem(w), len(stem_ids)) for w in self._words),
-            dtype=np.int32,
-            count=len(self._words),
-        )
-        self._stem_ids = stem_ids
-        self._stem_names = list(stem_ids)
-
-        lengths = np.diff(self._passage_start)
-        self._owner = np.repeat(np.arange(len(self.passages), dtype=np.int32), lengths)
-        stems = self._word_stem[self._tokens]
-        self._word_bm25 = bm25_postings(self._owner, stems, len(self.passages), len(stem_ids))
-        self._df = self._word_bm25.document_frequency
-        self._build_bigrams(stems)
-        self._build_articles(stems)
-        self._build_ngrams()
-        del self._owner  # only needed to build: as big as the corpus's token array
+        articles = list(articles)
+        self._setup(index_data.read(articles), articles)
         self.build_seconds = time.perf_counter() - started
         log.info(
             "indexed %d sections (%d words, %d stems) in %.1fs",
             len(self.passages),
             len(self._words),
-            len(stem_ids),
+            len(self._stem_ids),
             self.build_seconds,
         )
 
-    # -- building ---------------------------------------------------------------------
-
-    def _read(self, articles: Sequence[Article]) -> None:
-        """Word ids of every passage (title, heading, body) and where each part starts."""
-        word_ids: dict[str, int] = {}
-        tokens = array("i")
-        passage_start, heading_start, body_start = array("q"), array("q"), array("q")
-        sentence_start, sentence_end = array("q"), array("q")
-        sentence_passage, passage_article = array("i"), array("i")
-
-        def ids(text: str) -> list[int]:
-            return [word_ids.setdefault(w, len(word_ids)) for w in content_words(text)]
-
-        for a, article in enumerate(articles):
-            title_ids = ids(article.title)
-            for section in article.sections:
-                path = section.heading_path
-                own_path = path[1:] if path and path[0] == article.title else path
-                first_sentence = len(self.sentences)
-                passage_start.append(len(tokens))
-                tokens.extend(title_ids)
-                heading_start.append(len(tokens))
-                tokens.extend(ids(" ".join(own_path)))
-                body_start.append(len(tokens))
-                for sentence in section.sentences:
-                    sentence_start.append(len(tokens))
-                    tokens.extend(ids(sentence.text))
-                    sentence_end.append(len(tokens))
-                    self.sentences.append(sentence)
-                    sentence_passage.append(len(self.passages))
-                passage_article.append(a)
-                self.passages.append(Passage(article, section, first_sentence, len(self.sentences)))
-        passage_start.append(len(tokens))
-        self._words = list(word_ids)
-        self._tokens = np.array(tokens, dtype=np.int32)
-        self._passage_start = np.array(passage_start, dtype=np.int64)
-        self._heading_start = np.array(heading_start, dtype=np.int64)
-        self._body_start = np.array(body_start, dtype=np.int64)
-        self._sentence_start = np.array(sentence_start, dtype=np.int64)
-        self._sentence_end = np.array(sentence_end, dtype=np.int64)
-        self.sentence_passage = np.array(sentence_passage, dtype=np.int32)
-        self._passage_article = np.array(passage_article, dtype=np.int32)
-
-    def _build_bigrams(self, stems: np.ndarray) -> None:
-        """Adjacent stems inside the title, the heading and the body of each passage."""
-        n_stems = max(len(self._stem_ids), 1)
-        starts = np.zeros(len(stems) + 1, dtype=bool)
-        starts[self._passage_start] = True
-        starts[self._heading_start] = True
-        starts[self._body_start] = True
-        positions = np.flatnonzero(~starts[1:-1]).astype(np.int32)  # pair (i, i + 1) in one part
-        keys = stems[positions].astype(np.int64) * n_stems + stems[positions + 1]
-        self._bigram_keys, bigram_ids = np.unique(keys, return_inverse=True)
-        self._bigram_bm25 = bm25_postings(
-            self._owner[positions], bigram_ids, len(self.passages), len(self._bigram_keys)
+    @classmethod
+    def from_data(cls, data: IndexData, slots: Sequence[Article | None]) -> SearchIndex:
+        """An index over arrays read earlier; `slots` are the articles of
+        `data.article_keys` in order, None for a dead slot (never shown)."""
+        index = cls.__new__(cls)
+        index._setup(
+            data, [a if a is not None else _tombstone(data, i) for i, a in enumerate(slots)]
         )
+        index.build_seconds = 0.0
+        return index
 
-    def _build_articles(self, stems: np.ndarray) -> None:
-        """One document per article: its title once, then every heading and body."""
-        first_of_article = np.ones(len(self.passages), dtype=bool)
-        first_of_article[1:] = self._passage_article[1:] != self._passage_article[:-1]
-        position = np.arange(len(stems))
-        in_title = position < self._heading_start[self._owner]
-        keep = ~in_title | first_of_article[self._owner]
-        self._article_bm25 = bm25_postings(
-            self._passage_article[self._owner[keep]],
-            stems[keep],
-            len(self.articles),
-            len(self._stem_ids),
+    def updated(self, added: Sequence[Article], removed: Iterable[str]) -> SearchIndex:
+        """A new index: this one without the articles whose ids are in `removed`, plus
+        `added`. This index is unchanged and keeps serving. When dead passages would pass
+        `COMPACT_SHARE` of the index, it is rebuilt from the live articles instead."""
+        started = time.perf_counter()
+        gone = set(removed)
+        slots = [
+            i for i, a in enumerate(self._slots) if a.id in gone and self.data.article_alive[i]
+        ]
+        data = index_data.without(self.data, slots) if slots else self.data
+        dead = data.dead
+        total = data.passages + sum(len(a.sections) for a in added)
+        if total and dead / total > COMPACT_SHARE:
+            live = [a for i, a in enumerate(self._slots) if data.article_alive[i]]
+            return SearchIndex([*live, *added])
+        if added:
+            data = index_data.merge(data, index_data.read(added, data))
+        index = SearchIndex.__new__(SearchIndex)
+        index._setup(data, [*self._slots, *added], self.passages, self.sentences)
+        index.build_seconds = time.perf_counter() - started
+        log.info(
+            "index updated: %d added, %d removed in %.2fs (%d dead sections)",
+            len(added), len(slots), index.build_seconds, data.dead,
+        )  # fmt: skip
+        return index
+
+    def _setup(
+        self,
+        data: IndexData,
+        slots: Sequence[Article],
+        passages: Sequence[Passage] = (),
+        sentences: Sequence[Sentence] = (),
+    ) -> None:
+        """Views and norms over `data`; `passages` and `sentences` of its first slots,
+        when an update already has them, are reused rather than rebuilt."""
+        self.data = data
+        self._slots = list(slots)
+        lex = data.lexicon
+        self._words = lex.words
+        self._stem_ids = lex.stem_ids
+        self._stem_names = lex.stems
+        self._gram_ids = lex.gram_ids
+        self._word_stem = lex.word_stem
+        self._tokens = data.tokens
+        self._passage_start = data.passage_start
+        self._heading_start = data.heading_start
+        self._body_start = data.body_start
+        self._sentence_start = data.sentence_start
+        self._sentence_end = data.sentence_end
+        self.sentence_passage = data.sentence_passage
+        self._passage_article = data.passage_article
+        self.articles = [a for i, a in enumerate(self._slots) if data.article_alive[i]]
+        self.passages: list[Passage] = list(passages)
+        self.sentences: list[Sentence] = list(sentences)
+        sentence_start = len(self.sentences)
+        known = len(self.passages)
+        pairs = zip(
+            data.passage_article[known:].tolist(),
+            data.passage_section[known:].tolist(),
+            strict=True,
         )
-
-    def _build_ngrams(self) -> None:
-        """Word -> 4-gram counts, 4-gram document frequencies, passage lengths in 4-grams.
-
-        Passages are never stored as 4-grams: at query time the candidates' word counts
-        are multiplied by this word -> 4-gram matrix, which has one row per word.
-        """
-        gram_ids: dict[str, int] = {}
-        rows, cols = array("i"), array("i")
-        for w, word in enumerate(self._words):
-            grams = char_ngrams(word)
-            rows.extend([w] * len(grams))
-            cols.extend([gram_ids.setdefault(g, len(gram_ids)) for g in grams])
-        self._gram_ids = gram_ids
-        shape = (max(len(self._words), 1), max(len(gram_ids), 1))
-        word_grams = sp.csr_matrix(
-            (np.ones(len(rows), dtype=np.float32), (np.asarray(rows), np.asarray(cols))),
-            shape=shape,
-        )
-        word_grams.sum_duplicates()
-        self._gram_words = word_grams.T.tocsr()  # gram -> words, rows sliced per query
-        per_word = np.asarray(word_grams.sum(axis=1)).ravel()
-        self._gram_length = np.bincount(
-            self._owner, weights=per_word[self._tokens], minlength=len(self.passages)
-        ).astype(np.float32)
-        self._gram_avg = float(self._gram_length.mean()) if len(self.passages) else 1.0
-        present = word_grams.copy()
-        present.data[:] = 1
-        df = np.zeros(shape[1], dtype=np.int64)
-        chunk = 10_000
-        for lo in range(0, len(self.passages), chunk):
-            block = np.arange(lo, min(lo + chunk, len(self.passages)))
-            df += np.diff((self._bags(block) @ present).tocsc().indptr)
-        self._gram_idf = np.log(1 + (len(self.passages) - df + 0.5) / (df + 0.5))
-
-    def _bags(self, passages: np.ndarray) -> sp.csr_matrix:
-        """Word counts of the given passages, one row each."""
-        starts = self._passage_start[passages]
-        lengths = self._passage_start[passages + 1] - starts
-        rows = np.repeat(np.arange(len(passages)), lengths)
-        offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        cols = self._tokens[np.repeat(starts, lengths) + offsets]
-        return sp.csr_matrix(
-            (np.ones(len(cols), dtype=np.float32), (rows, cols)),
-            shape=(len(passages), max(len(self._words), 1)),
-        )
+        for a, s in pairs:
+            article = self._slots[a]
+            section = article.sections[s]
+            own = section.sentences
+            self.sentences.extend(own)
+            self.passages.append(
+                Passage(article, section, sentence_start, sentence_start + len(own))
+            )
+            sentence_start += len(own)
+        self.sentence_terms: Sequence[frozenset[str]] = SentenceTerms(self)
+        live = int(data.alive.sum())
+        self._n = max(live, 1)
+        self._n_articles = max(int(data.article_alive.sum()), 1)
+        self._max_idf = float(np.log(1 + (self._n + 0.5) / 0.5))
+        self._dead = None if live == data.passages else ~data.alive
+        self._dead_articles = None if data.article_alive.all() else ~data.article_alive
+        self._df = data.word_df
+        passage_length = np.diff(data.passage_start).astype(np.float32)
+        self._word_norm = length_norm(passage_length, data.alive)
+        self._bigram_norm = length_norm(data.bigram_length, data.alive)
+        self._article_norm = length_norm(data.article_length, data.article_alive)
+        self._gram_length = data.gram_length
+        live_grams = data.gram_length[data.alive]
+        self._gram_avg = float(live_grams.mean()) if len(live_grams) else 1.0
+        gram_words = index_data.Lexicon.word_grams(lex).T.tocsr() if lex.words else None
+        self._gram_words = gram_words
+        self.vocabulary = Vocabulary(_WordCounts(lex.word_ids, data.word_counts))
 
     # -- public API -------------------------------------------------------------------
 
     def __len__(self) -> int:
         return len(self.passages)
+
+    @property
+    def dead_share(self) -> float:
+        """Share of the passages that belong to removed articles (until the next build)."""
+        return self.data.dead / max(self.data.passages, 1)
 
     @property
     def max_idf(self) -> float:
@@ -445,12 +391,32 @@ class SearchIndex:
             return []
         words = content_words(question) if question is not None else [t.word for t in terms]
         words = words[: 4 * MAX_QUERY_WORDS]
-        first = _normalised(_weighted_scores(self._word_bm25, weights))
+        data = self.data
+        n_passages = len(self.passages)
+        word_idf = _idfs(data.word_df, weights, self._n)
+        # Dead passages (removed articles) are zeroed before each signal is normalised,
+        # so the scores are those of an index rebuilt without them.
+        dead, dead_articles = self._dead, self._dead_articles
+        first = _normalised(
+            bm25_scores(data.word_postings, weights, word_idf, self._word_norm, n_passages),
+            dead,
+        )
         bigrams = self._query_bigrams(words, terms)
         if bigrams:
-            first += BIGRAM_WEIGHT * _normalised(_weighted_scores(self._bigram_bm25, bigrams))
-        articles = _normalised(_weighted_scores(self._article_bm25, weights))
-        first += ARTICLE_WEIGHT * articles[self._passage_article]
+            bigram_idf = _idfs(data.bigram_df, bigrams, self._n)
+            first += BIGRAM_WEIGHT * _normalised(
+                bm25_scores(
+                    data.bigram_postings, bigrams, bigram_idf, self._bigram_norm, n_passages
+                ),
+                dead,
+            )
+        article_idf = _idfs(data.article_df, weights, self._n_articles)
+        articles = bm25_scores(
+            data.article_postings, weights, article_idf, self._article_norm, len(self._slots)
+        )
+        first += ARTICLE_WEIGHT * _normalised(articles, dead_articles)[self._passage_article]
+        if dead is not None:
+            first[dead] = 0
 
         candidates = _top(first, CANDIDATES)
         candidates = candidates[first[candidates] > 0]
@@ -463,6 +429,18 @@ class SearchIndex:
         score += FUZZY_WEIGHT * _normalised(self._fuzzy(candidates, words))
         order = np.argsort(-score, kind="stable")[:k]
         return [Hit(int(candidates[i]), float(score[i])) for i in order]
+
+    def passages_with(self, word: str, limit: int) -> list[int]:
+        """Up to `limit` live passages whose words include `word`'s stem, in corpus order."""
+        sid = self._stem_ids.get(stem(word)) if word else None
+        if sid is None:
+            return []
+        postings = self.data.word_postings
+        lo, hi = int(postings.indptr[sid]), int(postings.indptr[sid + 1])
+        found = postings.indices[lo:hi]
+        if self._dead is not None:
+            found = found[~self._dead[found]]
+        return found[:limit].tolist()
 
     def passage_words(self, passage: int) -> frozenset[str]:
         """Folded content words of the passage's title, headings and body, unstemmed: what
@@ -493,7 +471,7 @@ class SearchIndex:
     def _query_bigrams(self, words: Sequence[str], terms: Sequence[QueryTerm]) -> dict[int, float]:
         """Bigram ids of consecutive matched question words (an unmatched word breaks it)."""
         by_word = {t.word: t.term for t in terms}
-        n_stems = max(len(self._stem_ids), 1)
+        keys, ids = self.data.bigram_keys, self.data.bigram_ids
         out: dict[int, float] = {}
         previous: int | None = None
         for word in words:
@@ -502,10 +480,10 @@ class SearchIndex:
                 term = stem(word)
             sid = self._stem_ids.get(term) if term else None
             if sid is not None and previous is not None:
-                key = previous * n_stems + sid
-                at = int(np.searchsorted(self._bigram_keys, key))
-                if at < len(self._bigram_keys) and self._bigram_keys[at] == key:
-                    out[at] = 1.0
+                key = previous * BIGRAM_SHIFT + sid
+                at = int(np.searchsorted(keys, key))
+                if at < len(keys) and keys[at] == key:
+                    out[int(ids[at])] = 1.0
             previous = sid
         return out
 
@@ -514,12 +492,13 @@ class SearchIndex:
         grams = {
             gid for w in words for g in char_ngrams(w) if (gid := self._gram_ids.get(g)) is not None
         }
-        if not grams:
+        if not grams or self._gram_words is None:
             return np.zeros(len(candidates))
         rows = np.fromiter(grams, dtype=np.int64, count=len(grams))
-        tf = (self._bags(candidates) @ self._gram_words[rows].T).toarray()
+        bags = index_data.bags(self._tokens, self._passage_start, candidates, len(self._words))
+        tf = (bags @ self._gram_words[rows].T).toarray()
         norm = NGRAM_K1 * (1 - B + B * self._gram_length[candidates] / self._gram_avg)
-        return (tf / (tf + norm[:, None])) @ self._gram_idf[rows]
+        return (tf / (tf + norm[:, None])) @ idf(self.data.gram_df[rows], self._n)
 
     def _proximity(self, candidates: np.ndarray, weights: Mapping[int, float]) -> np.ndarray:
         """Most query weight found within `WINDOW` consecutive content words of a passage.
@@ -584,17 +563,16 @@ def _best_window(positions: list[int], stems: list[int], weight: np.ndarray) -> 
     return float(best)
 
 
-def _weighted_scores(postings: Postings, weights: Mapping[int, float]) -> np.ndarray:
-    """Sum of per-term BM25 contributions, each scaled by its query weight."""
-    out = np.zeros(postings.num_docs, dtype=np.float32)
-    for term, weight in weights.items():
-        lo, hi = postings.indptr[term], postings.indptr[term + 1]
-        out[postings.indices[lo:hi]] += weight * postings.data[lo:hi]
-    return out
+def _idfs(df: np.ndarray, terms: Mapping[int, float], n_docs: int) -> dict[int, float]:
+    ids = list(terms)
+    return dict(zip(ids, idf(df[ids], n_docs).tolist(), strict=True))
 
 
-def _normalised(scores: np.ndarray) -> np.ndarray:
-    """Scores divided by the best one, so signals of different scales can be added."""
+def _normalised(scores: np.ndarray, dead: np.ndarray | None = None) -> np.ndarray:
+    """Scores divided by the best one, so signals of different scales can be added;
+    `dead` documents count for nothing."""
+    if dead is not None:
+        scores[dead] = 0
     best = float(scores.max()) if len(scores) else 0.0
     return scores / best if best > 0 else scores
 
@@ -606,3 +584,13 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     top = np.argpartition(-scores, k - 1)[:k]
     return top[np.argsort(-scores[top], kind="stable")]
+
+
+def _tombstone(data: IndexData, slot: int) -> Article:
+    """A removed article's place in the arrays: sections of empty sentences, so passage
+    and sentence numbers stay aligned; scoring never returns them."""
+    passages = np.flatnonzero(data.passage_article == slot)
+    sizes = np.bincount(data.sentence_passage, minlength=data.passages)[passages]
+    empty = Sentence("", 0, 0)
+    sections = tuple(Section((), (Paragraph("", 0, (empty,) * int(n)),)) for n in sizes.tolist())
+    return Article(id=data.article_keys[slot][0], title="", sections=sections)

@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,13 +50,30 @@ class Derivation(Generic[T]):
 
     Each derivation of each snapshot has its own lock, so building the next snapshot's
     actor directory (spaCy, seconds) never blocks look-ups in the one being served.
+    `update`, when given, makes a snapshot's value from the previous snapshot's (the
+    search index adds and removes only the articles that changed).
     """
 
-    def __init__(self, name: str, make: Callable[[Snapshot], T]) -> None:
+    def __init__(
+        self,
+        name: str,
+        make: Callable[[Snapshot], T],
+        update: Callable[[T, Snapshot, Snapshot], T] | None = None,
+    ) -> None:
         self.name = name
         self.make = make
+        self.update = update
 
     def of(self, snapshot: Snapshot) -> T:
+        return self.derive(snapshot, None)
+
+    def peek(self, snapshot: Snapshot) -> T | None:
+        """The value if it is computed, without computing or waiting for it."""
+        value: T | None = snapshot._derived.get(self.name)
+        return value
+
+    def derive(self, snapshot: Snapshot, previous: Snapshot | None) -> T:
+        """The value for `snapshot`, from `previous`'s through `update` when it has one."""
         derived = snapshot._derived
         if self.name in derived:
             return derived[self.name]
@@ -63,7 +81,11 @@ class Derivation(Generic[T]):
             lock = snapshot._locks.setdefault(self.name, threading.Lock())
         with lock:
             if self.name not in derived:
-                derived[self.name] = self.make(snapshot)
+                before = self.peek(previous) if previous is not None else None
+                if before is not None and self.update is not None and previous is not None:
+                    derived[self.name] = self.update(before, previous, snapshot)
+                else:
+                    derived[self.name] = self.make(snapshot)
             return derived[self.name]
 
 
@@ -83,6 +105,8 @@ class Library:
     """Owns the current snapshot of `folder`.
 
     `prepare` are the derivations computed for each new snapshot before it is served;
+    `background` are computed after it is served, one after the other in a worker thread,
+    so a start never waits for them (`latest` serves the newest value there is meanwhile);
     `listeners` are told of every new snapshot (and the one it replaces); `on_rescan` is
     called after each rescan that read the folder without error, changed or not, so an
     operator can tell a quiet folder from a rescan that keeps failing.
@@ -93,15 +117,20 @@ class Library:
         folder: Path,
         *,
         prepare: Sequence[Derivation[Any]] = (),
+        background: Sequence[Derivation[Any]] = (),
         listeners: Sequence[Listener] = (),
         on_rescan: Callable[[], None] = lambda: None,
     ) -> None:
         self.folder = Path(folder)
         self.prepare = tuple(prepare)
+        self.background = tuple(background)
         self._listeners: list[Listener] = list(listeners)
         self._on_rescan = on_rescan
         self._current: Snapshot | None = None
         self._lock = threading.Lock()
+        self._ready: dict[str, Snapshot] = {}  # newest snapshot each background one is done for
+        self._pending: dict[str, float] = {}  # background derivations running, since when
+        self._background_lock = threading.Lock()
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -118,8 +147,9 @@ class Library:
         assert self._current is not None
         return self._current
 
-    def build(self) -> Snapshot:
-        """Read the folder and build a snapshot (raises FileNotFoundError if it is missing)."""
+    def build(self, previous: Snapshot | None = None) -> Snapshot:
+        """Read the folder and build a snapshot (raises FileNotFoundError if it is missing);
+        `previous` lets derivations update its values instead of starting over."""
         # Taken before reading, so a file changed during the build triggers another one.
         before = fingerprint(self.folder) if self.folder.is_dir() else ()
         result = load_corpus(self.folder)
@@ -127,12 +157,12 @@ class Library:
             tuple(result.articles), tuple(result.problems), before, dt.datetime.now(dt.UTC)
         )
         for derivation in self.prepare:
-            derivation.of(snapshot)
+            derivation.derive(snapshot, previous)
         return snapshot
 
     def load(self) -> Snapshot:
         """Build and serve a snapshot, warning of each of its problems."""
-        snapshot = self.build()
+        snapshot = self.build(self._current)
         for problem in snapshot.problems:
             log.warning("skipped %s", problem)
         self._swap(snapshot)
@@ -146,6 +176,64 @@ class Library:
                 listener(snapshot, previous)
             except Exception:  # a listener's bug must not stop the corpus from updating
                 log.exception("corpus listener failed")
+        if self.background:
+            threading.Thread(
+                target=self._derive_in_background,
+                args=(snapshot, previous),
+                name="corpus-derivations",
+                daemon=True,
+            ).start()
+
+    def _derive_in_background(self, snapshot: Snapshot, previous: Snapshot | None) -> None:
+        """One snapshot's background derivations, skipped once a newer one is served."""
+        with self._background_lock:
+            for derivation in self.background:
+                if snapshot is not self._current:
+                    return
+                base = self._ready.get(derivation.name, previous)
+                started = time.monotonic()
+                self._pending[derivation.name] = started
+                try:
+                    derivation.derive(snapshot, base)
+                except Exception:  # the older value keeps being served
+                    log.exception("building %s failed", derivation.name)
+                    continue
+                finally:
+                    self._pending.pop(derivation.name, None)
+                self._ready[derivation.name] = snapshot
+                log.info(
+                    "%s ready for %d articles in %.1fs",
+                    derivation.name,
+                    len(snapshot.articles),
+                    time.monotonic() - started,
+                )
+
+    def latest(self, derivation: Derivation[T]) -> T:
+        """`derivation` of the current snapshot when it is computed, else the newest value
+        computed in the background, else (the first time) computed now."""
+        current = self.current
+        value = derivation.peek(current)
+        if value is not None:
+            return value
+        ready = self._ready.get(derivation.name)
+        older = derivation.peek(ready) if ready is not None else None
+        return older if older is not None else derivation.of(current)
+
+    def state(self) -> dict[str, str]:
+        """Each background derivation's state, for `/status` and the logs."""
+        current = self._current
+        out: dict[str, str] = {}
+        for derivation in self.background:
+            since = self._pending.get(derivation.name)
+            if current is not None and derivation.peek(current) is not None:
+                out[derivation.name] = "ready"
+            elif since is not None:
+                out[derivation.name] = f"building for {time.monotonic() - since:.0f}s"
+            elif derivation.name in self._ready:
+                out[derivation.name] = "pending (serving the previous corpus's)"
+            else:
+                out[derivation.name] = "pending"
+        return out
 
     def changed(self) -> bool:
         try:
@@ -163,7 +251,7 @@ class Library:
             self._on_rescan()
             return False
         try:
-            snapshot = self.build()
+            snapshot = self.build(self.current)
         except Exception as err:  # keep serving the old corpus, say why
             log.error("corpus rebuild failed, keeping the previous one: %s", err)
             return False
