@@ -38,11 +38,13 @@ from bot.chat.guard import Guard
 from bot.chat.publishing import Publisher
 from bot.chat.ratelimit import RateLimiter
 from bot.chat.registry import Registry
+from bot.corpus.french import count
 from bot.corpus.library import Snapshot
 from bot.settings import ConfigError, Settings
 from bot.sources.commands import SourceCommands
 from bot.sources.scheduler import SourceScheduler
 from bot.sources.service import make_poller
+from bot.status.commands import CorpusStatus, StatusCommands
 from bot.storage.database import Database
 from bot.storage.preflight import check_folder
 from bot.timeline.commands import TimelineCommands
@@ -157,6 +159,7 @@ class Application:
                 ),
                 TimelineCommands(lambda: self.library.latest(self.derived.events)),
                 SourceCommands(self.sources, db.sources),
+                StatusCommands(self._corpus_status),
                 *handlers,
             ),
             guard=Guard(unavailable=(SQLAlchemyError,)),
@@ -200,6 +203,27 @@ class Application:
             log.info("%s", answerer.semantic_status)
         except Exception:  # the model failing mid-way leaves answers lexical, never broken
             log.exception("embedding the corpus failed; answers stay lexical")
+
+    def _corpus_status(self) -> CorpusStatus:
+        """For `/status`: the served snapshot, its index and the background derivations."""
+        if not self.library.loaded:
+            return CorpusStatus(0, 0, None, self.library.state())
+        snapshot = self.library.current
+        lines: tuple[tuple[str, str], ...] = ()
+        answerer = self.derived.answerer.peek(snapshot)
+        if answerer is not None:
+            index = answerer.index
+            lines = (
+                ("Index de recherche", count(len(index) - index.data.dead, "section")),
+                ("Classement", "par le sens" if answerer.semantic else "lexical"),
+            )
+        return CorpusStatus(
+            len(snapshot.articles),
+            len(snapshot.problems),
+            snapshot.built_at,
+            self.library.state(),
+            lines,
+        )
 
     def probes(self) -> dict[str, Probe]:
         """What `/ready` checks: each platform connected, the scheduler running, the database

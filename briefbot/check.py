@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from bot.actors import check_actors_file
 from bot.corpus.loader import Problem, load_corpus
+from bot.corpus.model import Article
 from bot.settings import Settings
 from bot.storage.database import check_database
 from bot.storage.errors import StorageError
@@ -25,6 +27,7 @@ def run_checks(settings: Settings) -> tuple[list[Problem], list[str]]:
         summary.append(f"corpus {corpus}: {len(result.articles)} article(s) loaded")
         if not result.articles:
             problems.append(Problem(str(corpus), "no article could be loaded"))
+        summary.append(_index_line(Path(settings.data_dir) / "cache", result.articles))
     summary.append(_semantic_line(settings))
     data_dir = Path(settings.data_dir)
     try:
@@ -56,6 +59,21 @@ def run_checks(settings: Settings) -> tuple[list[Problem], list[str]]:
             )
         )
     return problems, summary
+
+
+def _index_line(folder: Path, articles: Sequence[Article]) -> str:
+    """Whether the next start loads the saved search index, and how much it must update
+    (never a problem: a missing or unusable one is rebuilt)."""
+    from bot.ask.index_store import describe
+
+    state = describe(folder, articles)
+    if state is None:
+        return "search index: not saved yet (the first start builds it)"
+    size = f"{state.size / 2**20:.0f} MB"
+    if not state.usable:
+        return f"search index {state.path}: unusable ({size}), the next start rebuilds it"
+    todo = "up to date" if not state.stale else f"{state.stale} article(s) to add or update"
+    return f"search index {state.path}: {state.articles} article(s), {size}, {todo}"
 
 
 def _semantic_line(settings: Settings) -> str:

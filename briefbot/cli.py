@@ -194,15 +194,17 @@ def _setup_logging(config: Config, *, quiet: bool, stream: TextIO | None = None)
     return setup_logging(level, settings.log_format, secrets, stream)
 
 
-def open_library(settings: Settings) -> tuple[Library, Derived]:
-    """The corpus and its derivations, or a CliError naming the missing folder."""
+def open_library(settings: Settings, *, json_output: bool = False) -> tuple[Library, Derived]:
+    """The corpus and its derivations, or a CliError naming the missing folder; long work
+    shows a progress bar when stderr is a terminal and the output is not JSON."""
     from bot.corpus.library import Library
 
     from .derived import Derived
+    from .terminal import progress_for
 
     if not Path(settings.corpus).is_dir():
         raise CliError(f"corpus folder not found: {settings.corpus}")
-    derived = Derived(settings)
+    derived = Derived(settings, progress=progress_for(sys.stderr, json_output=json_output))
     library = Library(settings.corpus)
     library.load()
     return library, derived
@@ -228,7 +230,7 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     settings = config.core
     if args.question == "-":
         return _ask_stream(settings)
-    library, derived = open_library(settings)
+    library, derived = open_library(settings, json_output=args.json)
     question = checked(args.question, settings.max_question_chars, "question")
     answer = derived.answerer.of(library.current).answer(question)
     if args.json:
@@ -243,7 +245,7 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
 def _ask_stream(settings: Settings) -> int:
     """One JSON object per non-blank input line, in order: an answer, or
     `{"question", "error"}` for a bad line (also said on stderr); status 2 if any was bad."""
-    library, derived = open_library(settings)
+    library, derived = open_library(settings, json_output=True)
     answerer = derived.answerer.of(library.current)
     status = 0
     for number, line in _stdin_lines():
@@ -321,7 +323,7 @@ def cmd_actor(args: argparse.Namespace, config: Config) -> int:
     from bot.actors.replies import actor_reply
 
     name = checked(args.name, config.core.max_actor_chars, "name")
-    library, derived = open_library(config.core)
+    library, derived = open_library(config.core, json_output=args.json)
     lookup = derived.actors(library.current).lookup(name)
     if args.json:
         _print_json(to_json(lookup))
@@ -333,7 +335,7 @@ def cmd_actor(args: argparse.Namespace, config: Config) -> int:
 def cmd_actors(args: argparse.Namespace, config: Config) -> int:
     from bot.actors.replies import actors_reply
 
-    library, derived = open_library(config.core)
+    library, derived = open_library(config.core, json_output=args.json)
     directory = derived.actors(library.current)
     if args.json:
         _print_json(to_json(directory.all()))
@@ -359,7 +361,7 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     since = _parse_since(args.since)
     database = _database(config.core)
     try:
-        library, derived = open_library(config.core)
+        library, derived = open_library(config.core, json_output=args.json)
         snapshot = library.current
         digests = DigestService(
             lambda: snapshot.articles,
@@ -380,7 +382,7 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
 def cmd_timeline(args: argparse.Namespace, config: Config) -> int:
     from bot.timeline.reply import timeline_reply
 
-    library, derived = open_library(config.core)
+    library, derived = open_library(config.core, json_output=args.json)
     events = derived.timeline(library.current)
     if args.json:
         _print_json(to_json(events))

@@ -18,6 +18,7 @@ from bot.ask.embedder import Embedder, EmbeddingCache, load_embedder
 from bot.ask.index import SearchIndex
 from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
 from bot.corpus.library import Derivation, Library, Listener, Snapshot
+from bot.corpus.progress import ProgressFactory, logged_progress
 from bot.settings import Settings
 from bot.timeline.events import TimelineEvent, extract_events
 
@@ -32,9 +33,18 @@ class Derived:
     the data directory); until then, and where the model cannot load, they are lexical.
     """
 
-    def __init__(self, settings: Settings, *, telemetry: Telemetry = NULL_TELEMETRY) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        telemetry: Telemetry = NULL_TELEMETRY,
+        progress: ProgressFactory = logged_progress,
+    ) -> None:
+        """`progress` makes the progress callback of each long task (index build, actor
+        discovery): log lines in the bot, a bar on the command line's terminal."""
         self.settings = settings
         self.telemetry = telemetry
+        self.progress = progress
         self.embedder: Embedder | None = None
         self.embeddings: EmbeddingCache | None = None
         self.semantic_status = "semantic ranking off (BRIEFBOT_SEMANTIC): lexical ranking only"
@@ -89,7 +99,7 @@ class Derived:
                 loaded.removed,
             )
         else:
-            index = SearchIndex(snapshot.articles)
+            index = SearchIndex(snapshot.articles, progress=self.progress("search index"))
         self.telemetry.index_build_seconds(time.perf_counter() - started)
         return self._answerer_for(index)
 
@@ -133,7 +143,10 @@ class Derived:
 
     def _directory(self, snapshot: Snapshot) -> DirectoryBuild:
         build = build_directory(
-            snapshot.articles, self.actors_file, Path(self.settings.data_dir) / "actors"
+            snapshot.articles,
+            self.actors_file,
+            Path(self.settings.data_dir) / "actors",
+            progress=self.progress("actor discovery"),
         )
         for problem in build.problems:
             log.warning("actors: %s", problem)

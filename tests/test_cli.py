@@ -325,3 +325,35 @@ def test_check_reports_an_actors_file_it_cannot_find(
     code, out, _ = run(["check", "--corpus", str(SEEDS)], capsys)
     assert code == 1
     assert "actors.yaml" in out and "BRIEFBOT_CONFIG_DIR" in out
+
+
+def test_ask_saves_the_search_index_for_the_next_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(["check", "--corpus", str(SEEDS)], capsys)
+    assert "search index: not saved yet" in out
+    run(["ask", "Qui est Molly Phee ?", "--corpus", str(SEEDS)], capsys)
+    _, out, _ = run(["check", "--corpus", str(SEEDS)], capsys)
+    assert "2 article(s)" in out and "up to date" in out
+
+
+def test_check_counts_the_articles_the_saved_index_must_add(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for seed in SEEDS.iterdir():
+        (corpus / seed.name).write_bytes(seed.read_bytes())
+    run(["ask", "Qui est Molly Phee ?", "--corpus", str(corpus)], capsys)
+    (corpus / "port.md").write_text("# Le port\nLe port a rouvert lundi.\n", encoding="utf-8")
+    _, out, _ = run(["check", "--corpus", str(corpus)], capsys)
+    assert "1 article(s) to add or update" in out
+
+
+def test_a_second_ask_answers_from_the_saved_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    question = ["ask", "Combien de soldats américains au Niger ?", "--json"]
+    _, first, _ = run([*question, "--corpus", str(SEEDS)], capsys)
+    _, second, _ = run([*question, "--corpus", str(SEEDS)], capsys)
+    assert json.loads(second) == json.loads(first)

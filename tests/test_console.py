@@ -15,6 +15,7 @@ from briefbot.settings import Config
 async def session(config: Config, text: str) -> tuple[str, ConsoleAdapter]:
     app = Application(config, platforms=())
     app.load()
+    app.library.settle(60)  # actors and timeline, derived in the background
     out = io.StringIO()
     console = ConsoleAdapter(app.registry, stdin=io.StringIO(text), stdout=out, interactive=False)
     await console.start()

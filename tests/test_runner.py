@@ -27,6 +27,7 @@ QUESTION = "Quel barrage a été inauguré ?"
 def app_for(corpus: Path, tmp_path: Path) -> Application:
     app = Application(make_config(corpus=corpus, data_dir=tmp_path / "data"), platforms=())
     app.load()
+    app.library.settle(60)  # actors and timeline, derived in the background
     return app
 
 

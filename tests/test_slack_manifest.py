@@ -22,9 +22,11 @@ def manifest() -> dict[str, Any]:
     return yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
 
 
-def test_the_manifest_declares_the_six_commands(manifest: dict[str, Any]) -> None:
+def test_the_manifest_declares_the_seven_commands(manifest: dict[str, Any]) -> None:
     commands = [c["command"] for c in manifest["features"]["slash_commands"]]
-    assert commands == ["/ask", "/actor", "/actors", "/briefing", "/timeline", "/source"]
+    assert commands == [
+        "/ask", "/actor", "/actors", "/briefing", "/timeline", "/source", "/status",
+    ]  # fmt: skip
     assert all(c["should_escape"] is False for c in manifest["features"]["slash_commands"])
     assert all(len(c["description"]) <= 100 for c in manifest["features"]["slash_commands"])
 

@@ -60,6 +60,7 @@ async def test_a_new_feed_item_is_answerable_after_one_poll_and_in_the_next_dige
     try:
         added = await app.registry.run(ADMIN, "source add", {"url": feed})
         app.load()
+        app.library.settle(60)  # actors and timeline, derived in the background
         since = datetime.now(UTC)
         second = {"title": "Kandadji en 2027", "link": site.url("/a/kandadji"), "content": KANDADJI}
         site.serve("/rss", rss([second, first]), "application/rss+xml")

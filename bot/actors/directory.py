@@ -22,6 +22,7 @@ from bot.actors.names import key
 from bot.actors.resolve import ActorSpec, curated_specs, resolve_actors
 from bot.corpus.loader import Problem
 from bot.corpus.model import Article, parse_partial_date
+from bot.corpus.progress import Progress, no_progress
 from bot.corpus.text import FRENCH_STOP_WORDS
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def build_directory(
     *,
     extractor: EntityExtractor | None = None,
     discovery: bool = True,
+    progress: Progress = no_progress,
 ) -> DirectoryBuild:
     """The directory of `articles`: curated actors from `curated_path` (if given) plus the
     people and organisations discovered in the articles (spaCy results cached per
@@ -115,7 +117,7 @@ def build_directory(
     extracted: list[str] = []
     entities: Mapping[str, Sequence[RawEntity]] = {}
     if discovery:
-        found = discover(articles, cache_dir, extractor)
+        found = discover(articles, cache_dir, extractor, progress=progress)
         entities, extracted = found.entities, found.extracted
         problems.extend(found.problems)
     ordered = sorted(articles, key=_chronological)

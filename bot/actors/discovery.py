@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from bot.actors.names import strip_elision
 from bot.corpus.loader import Problem
 from bot.corpus.model import Article
+from bot.corpus.progress import Progress, no_progress
 
 log = logging.getLogger(__name__)
 
@@ -198,12 +199,16 @@ class EntityCache:
             log.warning("cannot prune actor cache in %s: %s", self.folder, err)
 
 
+PROGRESS_STEP = 20  # articles between two progress reports (spaCy: about 20 a second)
+
+
 def discover(
     articles: Sequence[Article],
     cache_dir: Path | None,
     extractor: EntityExtractor | None = None,
     *,
     languages: tuple[str, ...] = ("fr",),
+    progress: Progress = no_progress,
 ) -> DiscoveryResult:
     """Entities of every article, from the cache when its text is unchanged.
 
@@ -217,7 +222,9 @@ def discover(
     signature: str | None = None
     digests: set[str] = set()
     failed = False
-    for article in articles:
+    for done, article in enumerate(articles):
+        if done % PROGRESS_STEP == 0:
+            progress(done, len(articles))
         if not article.language.lower().startswith(languages):
             continue
         text = extraction_text(article)
@@ -247,6 +254,7 @@ def discover(
         result.entities[article.id] = entities
         if cache:
             cache.put(digest, signature, entities)
+    progress(len(articles), len(articles))
     if cache and not failed:
         cache.prune(digests)
     return result

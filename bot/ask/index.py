@@ -32,6 +32,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from bot.corpus.model import Article, Paragraph, Section, Sentence
+from bot.corpus.progress import Progress, no_progress
 from bot.corpus.text import FRENCH_STOP_WORDS, content_words, stem
 
 from . import index_data
@@ -218,10 +219,11 @@ class SearchIndex:
     `updated` can add and remove articles without rebuilding the rest.
     """
 
-    def __init__(self, articles: Sequence[Article]) -> None:
+    def __init__(self, articles: Sequence[Article], progress: Progress = no_progress) -> None:
+        """`progress` hears (articles read, articles): reading is most of a build."""
         started = time.perf_counter()
         articles = list(articles)
-        self._setup(index_data.read(articles), articles)
+        self._setup(index_data.read(articles, progress=progress), articles)
         self.build_seconds = time.perf_counter() - started
         log.info(
             "indexed %d sections (%d words, %d stems) in %.1fs",

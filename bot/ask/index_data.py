@@ -18,11 +18,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from bot.corpus.model import Article
+from bot.corpus.progress import Progress, no_progress
 from bot.corpus.text import content_words, stem
 
 from .postings import Postings, build_postings, merge_postings
 
 NGRAM = 4
+PROGRESS_STEP = 500  # articles read between two progress reports (about 0.5 s)
 BIGRAM_SHIFT = np.int64(1 << 32)  # bigram key = first stem * 2**32 + second stem
 
 
@@ -207,7 +209,9 @@ _ARRAYS = (
 )  # fmt: skip
 
 
-def read(articles: Sequence[Article], base: IndexData | None = None) -> IndexData:
+def read(
+    articles: Sequence[Article], base: IndexData | None = None, progress: Progress = no_progress
+) -> IndexData:
     """The arrays of `articles` alone, with word, stem, 4-gram and bigram ids that extend
     those of `base`, so `merge(base, read(new, base))` is the index of both."""
     lexicon = base.lexicon if base is not None else Lexicon.empty()
@@ -236,6 +240,8 @@ def read(articles: Sequence[Article], base: IndexData | None = None) -> IndexDat
         return out
 
     for a, article in enumerate(articles):
+        if a % PROGRESS_STEP == 0:
+            progress(a, len(articles))
         title_ids = ids(article.title)
         for s, section in enumerate(article.sections):
             path = section.heading_path
@@ -254,6 +260,7 @@ def read(articles: Sequence[Article], base: IndexData | None = None) -> IndexDat
             passage_article.append(a)
             passage_section.append(s)
     passage_start.append(len(tokens))
+    progress(len(articles), len(articles))
     lexicon = lexicon.extended(list(fresh))
 
     tok = np.asarray(tokens, dtype=np.int32)

@@ -125,6 +125,34 @@ def load(folder: Path, articles: Sequence[Article]) -> Loaded | None:
     return Loaded(index, len(added), len(stale))
 
 
+@dataclass(frozen=True)
+class SavedState:
+    """What `briefbot check` says of the saved index, read from its metadata alone."""
+
+    path: Path
+    size: int
+    articles: int  # live articles it holds
+    stale: int  # of `articles` given to `describe`, how many it lacks or holds an old version of
+    usable: bool
+
+
+def describe(folder: Path, articles: Sequence[Article]) -> SavedState | None:
+    """The saved index's state against `articles`, without loading its arrays."""
+    path = index_file(folder)
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(_untext(npz["meta.json"]))
+            alive = npz["article_alive"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
+        return SavedState(path, path.stat().st_size, 0, len(articles), False)
+    usable = meta.get("format") == INDEX_FORMAT and meta.get("stemmer") == _STEMMER
+    held = {tuple(k) for k, live in zip(meta.get("article_keys", []), alive, strict=False) if live}
+    stale = sum(1 for a in articles if (a.id, a.content_hash) not in held)
+    return SavedState(path, path.stat().st_size, len(held), stale, usable)
+
+
 def _read(path: Path) -> IndexData | None:
     with np.load(path, allow_pickle=False) as npz:
         meta = json.loads(_untext(npz["meta.json"]))

@@ -89,6 +89,20 @@ class Derivation(Generic[T]):
             return derived[self.name]
 
 
+READY, BUILDING, PENDING = "ready", "building", "pending"
+
+
+@dataclass(frozen=True)
+class DerivationState:
+    """Where a background derivation of the served snapshot is: `stale` when an older
+    snapshot's value is served meanwhile, `seconds` how long it has been building."""
+
+    name: str
+    phase: str  # READY, BUILDING or PENDING
+    seconds: float | None = None
+    stale: bool = False
+
+
 def fingerprint(folder: Path) -> Fingerprint:
     """Names, sizes and modification times of the article files: cheap change detection."""
     out = []
@@ -208,6 +222,18 @@ class Library:
                     time.monotonic() - started,
                 )
 
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait until the background derivations of the served snapshot are done (or
+        `timeout`); True when they are. For tests and one-shot tools, never the bot."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            current = self._current
+            if current is None or all(d.peek(current) is not None for d in self.background):
+                return True
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+
     def latest(self, derivation: Derivation[T]) -> T:
         """`derivation` of the current snapshot when it is computed, else the newest value
         computed in the background, else (the first time) computed now."""
@@ -219,21 +245,20 @@ class Library:
         older = derivation.peek(ready) if ready is not None else None
         return older if older is not None else derivation.of(current)
 
-    def state(self) -> dict[str, str]:
+    def state(self) -> tuple[DerivationState, ...]:
         """Each background derivation's state, for `/status` and the logs."""
         current = self._current
-        out: dict[str, str] = {}
+        out = []
         for derivation in self.background:
             since = self._pending.get(derivation.name)
             if current is not None and derivation.peek(current) is not None:
-                out[derivation.name] = "ready"
-            elif since is not None:
-                out[derivation.name] = f"building for {time.monotonic() - since:.0f}s"
-            elif derivation.name in self._ready:
-                out[derivation.name] = "pending (serving the previous corpus's)"
+                out.append(DerivationState(derivation.name, READY))
             else:
-                out[derivation.name] = "pending"
-        return out
+                stale = derivation.name in self._ready
+                running = None if since is None else time.monotonic() - since
+                phase = BUILDING if running is not None else PENDING
+                out.append(DerivationState(derivation.name, phase, running, stale))
+        return tuple(out)
 
     def changed(self) -> bool:
         try:

@@ -163,6 +163,7 @@ async def running_discord(
     try:
         app = Application(config, platforms=("discord",), handlers=handlers)
         app.load()
+        app.library.settle(60)  # actors and timeline, derived in the background
         adapter = DiscordAdapter(app.registry, config.discord, defer_after=defer_after)
         await adapter.login()
         if with_guild:

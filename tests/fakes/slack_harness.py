@@ -130,6 +130,7 @@ async def running_slack(
         config = slack_settings(fake, data_dir, socket_mode=socket_mode, **overrides)
         app = Application(config, platforms=("slack",), handlers=handlers)
         app.load()
+        app.library.settle(60)  # actors and timeline, derived in the background
         adapter = SlackAdapter(
             app.registry, config.slack, host="127.0.0.1", port=0, sleep=record_sleep
         )
