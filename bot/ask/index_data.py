@@ -11,7 +11,7 @@ until the next full build; scoring skips them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,15 @@ def char_ngrams(word: str, n: int = NGRAM) -> list[str]:
     return [marked[i : i + n] for i in range(len(marked) - n + 1)]
 
 
+def spelling_groups(words: Sequence[str]) -> dict[tuple[str, int], list[str]]:
+    """Words by (first letter, length); numbers are never corrected, so left out."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    for word in words:
+        if word and not word[0].isdigit():
+            groups.setdefault((word[0], len(word)), []).append(word)
+    return groups
+
+
 @dataclass(frozen=True)
 class Lexicon:
     """Surface words, their stems and their 4-grams; ids only ever grow, so the arrays of
@@ -51,6 +60,14 @@ class Lexicon:
     word_gram_ptr: np.ndarray  # int64, word w's grams are word_gram_ids[ptr[w]:ptr[w + 1]]
     word_gram_ids: np.ndarray  # int32
     word_gram_tf: np.ndarray  # float32, how often the gram occurs in the word
+    _groups: dict[tuple[str, int], list[str]] = field(default_factory=dict, repr=False)
+
+    def spelling_groups(self) -> dict[tuple[str, int], list[str]]:
+        """Words by (first letter, length), what typo correction scans; grouped once per
+        lexicon and extended, not regrouped, as the lexicon grows."""
+        if not self._groups and self.words:
+            self._groups.update(spelling_groups(self.words))
+        return self._groups
 
     @staticmethod
     def empty() -> Lexicon:
@@ -89,6 +106,11 @@ class Lexicon:
             ids.extend(counts)
             tfs.extend(counts.values())
             ptr.append(ptr[-1] + len(counts))
+        groups: dict[tuple[str, int], list[str]] = {}
+        if self._groups:
+            groups = {key: list(members) for key, members in self._groups.items()}
+            for key, members in spelling_groups(new_words).items():
+                groups.setdefault(key, []).extend(members)
         return Lexicon(
             words,
             word_ids,
@@ -100,6 +122,7 @@ class Lexicon:
             np.concatenate((self.word_gram_ptr, np.asarray(ptr[1:], dtype=np.int64))),
             np.concatenate((self.word_gram_ids, np.asarray(ids, dtype=np.int32))),
             np.concatenate((self.word_gram_tf, np.asarray(tfs, dtype=np.float32))),
+            groups,
         )
 
     def word_grams(self) -> sp.csr_matrix:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from bot.ask.index import SearchIndex
 from bot.corpus.text import fold, words
@@ -57,14 +58,16 @@ def choose(
     answers_from: Callable[[str], int | None],
     limit: int,
     budget: int = 6,
+    passages: int = 200,
 ) -> list[str]:
     """Up to `limit` distinct questions, nearest passages first, each checked by asking it
     (`answers_from` gives the passage it is answered from, None when declined). At most
-    `budget` candidates are asked, so declining stays cheap on a large corpus."""
+    `budget` candidates are asked and `passages` passages read, so declining stays cheap
+    on a large corpus."""
     out: list[str] = []
     asked = 0
     seen: set[str] = set()
-    for passage in near:
+    for passage in islice(near, passages):
         for s in build(passage):
             key = fold(s.question)
             if key in seen:
