@@ -198,12 +198,12 @@ def open_library(settings: Settings) -> tuple[Library, Derived]:
     """The corpus and its derivations, or a CliError naming the missing folder."""
     from bot.corpus.library import Library
 
-    from .derived import Derived
+    from .derived import Derived, article_cache
 
     if not Path(settings.corpus).is_dir():
         raise CliError(f"corpus folder not found: {settings.corpus}")
     derived = Derived(settings)
-    library = Library(settings.corpus)
+    library = Library(settings.corpus, article_cache=article_cache(settings))
     library.load()
     return library, derived
 

@@ -17,9 +17,11 @@ import pytest
 
 from bot.corpus import cache as cache_module
 from bot.corpus import loader
-from bot.corpus.cache import ArticleCache, decode, encode
+from bot.corpus.cache import ArticleCache, decode, encode, open_article_cache
+from bot.corpus.library import Library
 from bot.corpus.loader import PARSE_VERSION, LoadResult, load_corpus
 from bot.corpus.model import Article, Paragraph, Section, Sentence
+from bot.settings import Settings
 
 CACHE_LOGGER = "bot.corpus.cache"
 GOOD = """---
@@ -485,3 +487,47 @@ def test_a_cache_locked_entirely_falls_back_to_parsing(
         cache.close()
     finally:
         other.close()
+
+
+# -- where it is used -------------------------------------------------------------------
+
+
+def test_a_library_with_a_cache_serves_the_same_articles(
+    folder: Path, cache: ArticleCache, parsed: list[str]
+) -> None:
+    Library(folder, article_cache=cache).build()
+    parsed.clear()
+    snapshot = Library(folder, article_cache=cache).build()
+    assert parsed == []
+    plain = Library(folder).build()
+    assert snapshot.articles == plain.articles and snapshot.problems == plain.problems
+
+
+def test_the_program_keeps_the_cache_in_the_data_directory(settings: Settings) -> None:
+    from briefbot.derived import Derived
+
+    library = Derived(settings).library()
+    assert library.article_cache is not None
+    assert library.article_cache.path == Path(settings.data_dir) / "cache" / "articles.sqlite3"
+
+
+def test_no_cache_when_its_folder_cannot_be_created(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "plain").write_text("x")
+    assert open_article_cache(tmp_path / "plain" / "cache") is None
+    assert len(warnings(caplog)) == 1 and "article cache off" in warnings(caplog)[0]
+
+
+def test_a_cli_call_reads_the_articles_from_the_cache_the_second_time(
+    seeds: Path, parsed: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from briefbot.cli import main
+
+    argv = ["ask", "Qui est Molly Phee ?", "--json", "--corpus", str(seeds)]
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    parsed.clear()
+    assert main(argv) == 0
+    assert capsys.readouterr().out == first
+    assert parsed == []

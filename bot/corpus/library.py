@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from .cache import ArticleCache
 from .loader import Problem, article_files, load_corpus
 from .model import Article
 
@@ -85,7 +86,8 @@ class Library:
     `prepare` are the derivations computed for each new snapshot before it is served;
     `listeners` are told of every new snapshot (and the one it replaces); `on_rescan` is
     called after each rescan that read the folder without error, changed or not, so an
-    operator can tell a quiet folder from a rescan that keeps failing.
+    operator can tell a quiet folder from a rescan that keeps failing. With
+    `article_cache`, a build parses only the files changed since they were cached.
     """
 
     def __init__(
@@ -95,8 +97,10 @@ class Library:
         prepare: Sequence[Derivation[Any]] = (),
         listeners: Sequence[Listener] = (),
         on_rescan: Callable[[], None] = lambda: None,
+        article_cache: ArticleCache | None = None,
     ) -> None:
         self.folder = Path(folder)
+        self.article_cache = article_cache
         self.prepare = tuple(prepare)
         self._listeners: list[Listener] = list(listeners)
         self._on_rescan = on_rescan
@@ -122,7 +126,7 @@ class Library:
         """Read the folder and build a snapshot (raises FileNotFoundError if it is missing)."""
         # Taken before reading, so a file changed during the build triggers another one.
         before = fingerprint(self.folder) if self.folder.is_dir() else ()
-        result = load_corpus(self.folder)
+        result = load_corpus(self.folder, self.article_cache)
         snapshot = Snapshot(
             tuple(result.articles), tuple(result.problems), before, dt.datetime.now(dt.UTC)
         )
