@@ -199,13 +199,13 @@ def open_library(settings: Settings, *, json_output: bool = False) -> tuple[Libr
     shows a progress bar when stderr is a terminal and the output is not JSON."""
     from bot.corpus.library import Library
 
-    from .derived import Derived
+    from .derived import Derived, article_cache
     from .terminal import progress_for
 
     if not Path(settings.corpus).is_dir():
         raise CliError(f"corpus folder not found: {settings.corpus}")
     derived = Derived(settings, progress=progress_for(sys.stderr, json_output=json_output))
-    library = Library(settings.corpus)
+    library = Library(settings.corpus, article_cache=article_cache(settings))
     library.load()
     return library, derived
 

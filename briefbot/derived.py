@@ -17,6 +17,7 @@ from bot.ask.answerer import Answerer
 from bot.ask.embedder import Embedder, EmbeddingCache, load_embedder
 from bot.ask.index import SearchIndex
 from bot.chat.telemetry import NULL_TELEMETRY, Telemetry
+from bot.corpus.cache import ArticleCache, open_article_cache
 from bot.corpus.library import Derivation, Library, Listener, Snapshot
 from bot.corpus.progress import ProgressFactory, logged_progress
 from bot.settings import Settings
@@ -80,6 +81,7 @@ class Derived:
             background=(self.directory, self.events),
             listeners=listeners,
             on_rescan=on_rescan,
+            article_cache=article_cache(self.settings),
         )
 
     def _answerer(self, snapshot: Snapshot) -> Answerer:
@@ -157,3 +159,9 @@ class Derived:
 
     def timeline(self, snapshot: Snapshot) -> list[TimelineEvent]:
         return self.events.of(snapshot)
+
+
+def article_cache(settings: Settings) -> ArticleCache | None:
+    """The parsed articles kept in the data directory; None (warned of) if it cannot be
+    created, and the articles are then parsed at each load."""
+    return open_article_cache(Path(settings.data_dir) / "cache")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from .cache import ArticleCache
 from .loader import Problem, article_files, load_corpus
 from .model import Article
 
@@ -123,7 +124,8 @@ class Library:
     so a start never waits for them (`latest` serves the newest value there is meanwhile);
     `listeners` are told of every new snapshot (and the one it replaces); `on_rescan` is
     called after each rescan that read the folder without error, changed or not, so an
-    operator can tell a quiet folder from a rescan that keeps failing.
+    operator can tell a quiet folder from a rescan that keeps failing. With
+    `article_cache`, a build parses only the files changed since they were cached.
     """
 
     def __init__(
@@ -134,8 +136,10 @@ class Library:
         background: Sequence[Derivation[Any]] = (),
         listeners: Sequence[Listener] = (),
         on_rescan: Callable[[], None] = lambda: None,
+        article_cache: ArticleCache | None = None,
     ) -> None:
         self.folder = Path(folder)
+        self.article_cache = article_cache
         self.prepare = tuple(prepare)
         self.background = tuple(background)
         self._listeners: list[Listener] = list(listeners)
@@ -166,7 +170,7 @@ class Library:
         `previous` lets derivations update its values instead of starting over."""
         # Taken before reading, so a file changed during the build triggers another one.
         before = fingerprint(self.folder) if self.folder.is_dir() else ()
-        result = load_corpus(self.folder)
+        result = load_corpus(self.folder, self.article_cache)
         snapshot = Snapshot(
             tuple(result.articles), tuple(result.problems), before, dt.datetime.now(dt.UTC)
         )
