@@ -1,9 +1,12 @@
-"""`/source resume`: a source paused after failures is followed again without being
-removed and added back."""
+"""`/source resume` and `briefbot source resume`: a source paused after failures is
+followed again without being removed and added back."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from bot.sources.model import Source
 from bot.sources.poller import SourcePoller
 from bot.sources.scheduler import SourceScheduler
 from bot.storage.database import Database
+from briefbot.cli import main
 from tests.fakes.news_site import NewsSite, rss
 from tests.sources_support import Clock, articles, paragraphs, poller_for
 
@@ -170,3 +174,58 @@ async def test_the_list_says_how_to_resume_a_paused_source(
     note = reply.blocks[0].note
     assert note is not None and "HTTP 404" in note
     assert f"/source resume {source.url}" in note
+
+
+@pytest.fixture
+def threaded_site() -> Iterator[NewsSite]:
+    """The site on its own loop in a thread, for the CLI's own asyncio.run."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = asyncio.run_coroutine_threadsafe(NewsSite().start(), loop).result(10)
+    yield server
+    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+
+
+def test_the_cli_resumes_a_paused_source(
+    threaded_site: NewsSite,
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    site = threaded_site
+    (tmp_path / "corpus").mkdir()
+    monkeypatch.setenv("BRIEFBOT_CORPUS", str(tmp_path / "corpus"))
+    monkeypatch.setenv("BRIEFBOT_DATABASE_URL", db_url)
+    monkeypatch.setenv("BRIEFBOT_SOURCES_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("BRIEFBOT_SOURCES_MAX_FAILURES", "1")
+    feed = site.serve("/rss", rss(items(site, 1)), "application/rss+xml")
+    assert main(["source", "add", feed]) == 0
+    del site.routes["/rss"]
+    assert main(["source", "poll"]) == 1  # the one failure that pauses it
+    site.serve("/rss", rss(items(site, 2)), "application/rss+xml")
+    capsys.readouterr()
+
+    assert main(["source", "resume", feed]) == 0
+    resumed = capsys.readouterr().out
+    assert main(["source", "resume", feed]) == 0
+    again = capsys.readouterr().out
+    assert main(["source", "poll"]) == 0
+    capsys.readouterr()
+    assert main(["source", "list", "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+
+    assert resumed.startswith(f"resumed: {feed}")
+    assert again.startswith(f"not paused: {feed}")
+    assert (listed["paused"], listed["articles_taken"]) == (False, 2)
+
+
+def test_the_cli_says_an_unknown_url_is_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BRIEFBOT_CORPUS", str(tmp_path))
+    assert main(["source", "resume", "https://example.org/rss"]) == 0
+    assert capsys.readouterr().out.startswith("not followed: https://example.org/rss")
