@@ -128,9 +128,11 @@ def build_parser() -> Parser:
     _add_json(p)
     p.set_defaults(func=cmd_feedback)
 
-    p = sub.add_parser("source", help="news sources: add|list|remove URL, or poll them all now")
-    p.add_argument("action", choices=("add", "list", "remove", "poll"))
-    p.add_argument("url", nargs="?", help="the feed or article URL (add, remove)")
+    p = sub.add_parser(
+        "source", help="news sources: add|list|remove|resume URL, or poll them all now"
+    )
+    p.add_argument("action", choices=("add", "list", "remove", "resume", "poll"))
+    p.add_argument("url", nargs="?", help="the feed or article URL (add, remove, resume)")
     p.add_argument("--interval", type=int, metavar="MINUTES", help="add: minutes between polls")
     _add_corpus(p)
     _add_json(p)
@@ -443,7 +445,7 @@ def cmd_feedback(args: argparse.Namespace, config: Config) -> int:
 def cmd_source(args: argparse.Namespace, config: Config) -> int:
     """The `/source` commands run by the operator (an admin), and `poll`: every source
     once now, then exit (exit 1 if any failed)."""
-    if args.action in ("add", "remove") and not args.url:
+    if args.action in ("add", "remove", "resume") and not args.url:
         raise CliError(f"source {args.action}: give the URL of the feed or the article")
     database = _database(config.core)
     try:
@@ -474,6 +476,11 @@ async def _source(args: argparse.Namespace, settings: Settings, database: Databa
             reply = await commands.add(ctx, args.url, interval)
         elif args.action == "remove":
             reply = await commands.remove(ctx, args.url)
+        elif args.action == "resume":
+            reply = await commands.resume(ctx, args.url)
+            if not args.json:
+                print(_resumed(args.url, reply.data))
+                return 0
         else:
             if args.json:
                 _print_json([source_json(s) for s in database.sources.list()])
@@ -486,6 +493,19 @@ async def _source(args: argparse.Namespace, settings: Settings, database: Databa
         return 2 if reply.is_error else 0
     finally:
         await poller.fetcher.close()
+
+
+def _resumed(url: str, data: dict[str, object]) -> str:
+    """`source resume` in English for the operator (the reply itself is the chat's French)."""
+    source = data.get("source")
+    if not isinstance(source, dict):
+        return f"not followed: {url} (see briefbot source list)"
+    if not data.get("resumed"):
+        return f"not paused: {source['url']} (nothing to resume)"
+    return (
+        f"resumed: {source['url']} (failures cleared; polled at the next tick of "
+        "briefbot run, or by briefbot source poll)"
+    )
 
 
 def cmd_discord_invite(args: argparse.Namespace, config: Config) -> int:

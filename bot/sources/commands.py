@@ -1,8 +1,9 @@
-"""The `/source` commands: follow a feed or take one article, list, stop following.
+"""The `/source` commands: follow a feed or take one article, list, stop following,
+relaunch a source paused after failures.
 
-Adding and removing are for admins (the registry checks `ctx.is_admin` for commands
-declared `admin`), because every added URL makes the bot fetch from the network; the
-list is for everyone. `add` fetches at once: a feed's current items are taken, an
+Adding, removing and resuming are for admins (the registry checks `ctx.is_admin` for
+commands declared `admin`), because every added or resumed URL makes the bot fetch from
+the network; the list is for everyone. `add` fetches at once: a feed's current items are taken, an
 article page is taken once.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.chat.context import CommandContext
 from bot.chat.registry import InputError, Option, command, group
@@ -26,6 +27,7 @@ ADD_OPTIONS = (
     Option("interval", "Minutes entre deux relèves (15 par défaut, 5 au moins)", max_length=6),
 )
 EXAMPLE = "/source add https://example.org/afrique/rss"
+T = TypeVar("T")
 
 
 def read_add_text(text: str) -> dict[str, str]:
@@ -105,7 +107,9 @@ class SourceCommands:
                 heading=s.title or s.url,
                 url=s.url,
                 fields=_fields(s, now),
-                note=s.paused_reason if s.paused else s.last_error,
+                note=f"{s.paused_reason} (pour la relancer : /source resume {s.url})"
+                if s.paused
+                else s.last_error,
             )
             for s in sources
         )
@@ -129,9 +133,9 @@ class SourceCommands:
     async def remove(self, ctx: CommandContext, url: str | None = None) -> Reply:
         if not url:
             raise InputError("Donnez l'adresse de la source à retirer (voir /source list).")
-        gone = self.store.remove(url.strip().strip("<>")) or self.store.remove(canonical(url))
+        gone = _by_url(self.store.remove, url)
         if gone is None:
-            return info("Source inconnue", "Cette adresse n'est pas suivie (voir /source list).")
+            return info("Source inconnue", UNKNOWN)
         return Reply(
             ReplyKind.SUCCESS,
             "Source retirée",
@@ -143,6 +147,51 @@ class SourceCommands:
             ),
             data={"source": source_json(gone)},
         )
+
+    @command(
+        "resume",
+        "Relancer une source mise en pause après des échecs (administrateurs)",
+        options=URL_OPTION,
+        example="/source resume https://example.org/afrique/rss",
+        aliases=("reprendre", "relancer", "reactiver"),
+        admin=True,
+    )
+    async def resume(self, ctx: CommandContext, url: str | None = None) -> Reply:
+        """Without this a paused source could only be removed and added again."""
+        if not url:
+            raise InputError("Donnez l'adresse de la source à relancer (voir /source list).")
+        now = self.clock()
+        found = _by_url(lambda u: self.store.resume(u, now=now), url)
+        if found is None:
+            return info("Source inconnue", UNKNOWN)
+        source, was_paused = found
+        data = {"source": source_json(source), "resumed": was_paused}
+        if not was_paused:
+            text = f"{source.url} n'est pas en pause : rien à relancer."
+            return Reply(ReplyKind.INFO, "Source active", (Block(text),), private=True, data=data)
+        text = (
+            f"{source.url} n'est plus en pause : ses échecs sont oubliés et elle sera "
+            "relevée au prochain passage."
+        )
+        return Reply(
+            ReplyKind.SUCCESS,
+            "Source relancée",
+            (Block(text, fields=_fields(source, now)),),
+            data=data,
+        )
+
+
+UNKNOWN = "Cette adresse n'est pas suivie (voir /source list)."
+
+
+def _by_url(act: Callable[[str], T | None], url: str) -> T | None:
+    """`act` on the URL as typed (Slack wraps links in `<...>`), else on its canonical
+    form: the forms a source may have been added under."""
+    typed = url.strip().strip("<>")
+    found = act(typed)
+    if found is None and canonical(typed) != typed:
+        found = act(canonical(typed))
+    return found
 
 
 def _fields(source: Source, now: datetime) -> tuple[Field, ...]:

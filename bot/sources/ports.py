@@ -32,6 +32,12 @@ class SourceStore(Protocol):
         """Stop following `url` (its seen URLs stay, so its articles are never re-taken)."""
         ...
 
+    def resume(self, url: str, *, now: datetime) -> tuple[Source, bool] | None:
+        """Take `url` out of its pause: pause, failure count and back-off cleared, due at
+        `now`. The source as it is then, and whether it was paused (one that was not is
+        left as is); None if `url` is not followed."""
+        ...
+
     def claim(self, source_id: int, slot: str, *, now: datetime) -> bool:
         """Insert the (source, slot) claim row; False if another poll already owns it."""
         ...

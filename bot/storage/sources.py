@@ -77,6 +77,27 @@ class SqlSources:
             s.delete(row)
             return gone
 
+    def resume(self, url: str, *, now: datetime) -> tuple[Source, bool] | None:
+        # FOR UPDATE (PostgreSQL): of two admins resuming at once, the second is told
+        # the source is no longer paused.
+        with self._tx() as s:
+            row = s.scalars(
+                select(SourceRow).where(SourceRow.url == url).with_for_update()
+            ).one_or_none()
+            if row is None:
+                return None
+            was_paused = bool(row.paused)
+            if was_paused:
+                # No poll of a paused source is in flight, so its claims only stand in the
+                # way: one made for the instant `now` would hold the resumed poll off.
+                # last_error stays: it is still the last error, until a poll succeeds.
+                s.execute(delete(SourcePollRow).where(SourcePollRow.source_id == row.id))
+                row.paused = False
+                row.paused_reason = None
+                row.consecutive_failures = 0
+                row.next_poll = now
+            return to_record(Source, row), was_paused
+
     def claim(self, source_id: int, slot: str, *, now: datetime) -> bool:
         try:
             with self._tx() as s:
