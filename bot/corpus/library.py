@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -105,11 +106,13 @@ class DerivationState:
 
 
 def fingerprint(folder: Path) -> Fingerprint:
-    """Names, sizes and modification times of the article files: cheap change detection."""
+    """Names, sizes and modification times of the article files: cheap change detection.
+    Plain `os.stat` on names: through `Path` objects it took 0.5 s for 20,000 files."""
+    base = str(folder)
     out = []
     for path in article_files(folder):
         try:
-            st = path.stat()
+            st = os.stat(os.path.join(base, path.name))
         except OSError:
             continue
         out.append((path.name, st.st_size, st.st_mtime_ns))

@@ -153,7 +153,7 @@ class SourceCommands:
         "Relancer une source mise en pause après des échecs (administrateurs)",
         options=URL_OPTION,
         example="/source resume https://example.org/afrique/rss",
-        aliases=("reprendre", "relancer", "reactiver"),
+        aliases=("relancer", "reactiver"),
         admin=True,
     )
     async def resume(self, ctx: CommandContext, url: str | None = None) -> Reply:
