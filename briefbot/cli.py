@@ -23,10 +23,12 @@ from bot.settings import ConfigError, Settings
 from bot.storage.errors import StorageError
 
 from .logs import secret_values, setup_logging
+from .progress import embedding_bar, wants_bar
 from .settings import Config, load_config
 
 if TYPE_CHECKING:
-    from bot.corpus.library import Library
+    from bot.ask.answerer import Answerer
+    from bot.corpus.library import Library, Snapshot
     from bot.storage.database import Database
 
     from .derived import Derived
@@ -226,11 +228,12 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     from bot.ask.reply import answer_reply
 
     settings = config.core
+    bar = wants_bar(sys.stderr, as_json=args.json)
     if args.question == "-":
-        return _ask_stream(settings)
+        return _ask_stream(settings, bar=bar)
     library, derived = open_library(settings)
     question = checked(args.question, settings.max_question_chars, "question")
-    answer = derived.answerer.of(library.current).answer(question)
+    answer = _answerer(derived, library.current, bar=bar).answer(question)
     if args.json:
         _print_json(to_json(answer))
     else:
@@ -238,11 +241,28 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _ask_stream(settings: Settings) -> int:
+def _answerer(derived: Derived, snapshot: Snapshot, *, bar: bool) -> Answerer:
+    """The snapshot's answerer, with the passages the embedding cache lacks embedded first
+    when the semantic signal is on: a one-off answer should be the best the bot can give,
+    not the lexical stopgap `briefbot run` serves while it embeds in the background."""
+    from bot.ask.answerer import ensure_embeddings
+
+    answerer = derived.answerer.of(snapshot)
+    if answerer.vectors is None or answerer.vectors.ready:
+        return answerer
+    with embedding_bar(sys.stderr, enabled=bar) as progress:
+        try:
+            ensure_embeddings(answerer, progress)
+        except Exception as err:  # the model failing mid-way leaves answers lexical
+            log.warning("embedding the corpus failed (%s): lexical ranking", err)
+    return answerer
+
+
+def _ask_stream(settings: Settings, *, bar: bool = False) -> int:
     """One JSON object per non-blank input line, in order: an answer, or
     `{"question", "error"}` for a bad line (also said on stderr); status 2 if any was bad."""
     library, derived = open_library(settings)
-    answerer = derived.answerer.of(library.current)
+    answerer = _answerer(derived, library.current, bar=bar)
     status = 0
     for number, line in _stdin_lines():
         if not line.strip():
