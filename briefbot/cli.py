@@ -86,6 +86,11 @@ def build_parser() -> Parser:
     p.add_argument("question", help="the question, or - to read questions from stdin")
     _add_corpus(p)
     _add_json(p)
+    p.add_argument(
+        "--lexical",
+        action="store_true",
+        help="rank by words only, even with BRIEFBOT_SEMANTIC (no model, no embedding)",
+    )
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="interactive console session")
@@ -228,6 +233,8 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     from bot.ask.reply import answer_reply
 
     settings = config.core
+    if args.lexical:
+        settings = settings.model_copy(update={"semantic": False})
     bar = wants_bar(sys.stderr, as_json=args.json)
     if args.question == "-":
         return _ask_stream(settings, bar=bar)

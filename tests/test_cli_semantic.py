@@ -1,5 +1,5 @@
-"""`briefbot ask` and the semantic signal: embed what is missing before answering, with a
-bar on a terminal only."""
+"""`briefbot ask` and the semantic signal: embed what is missing before answering (a bar on
+a terminal only), or `--lexical` to skip the model altogether."""
 
 from __future__ import annotations
 
@@ -96,6 +96,35 @@ def test_ask_on_a_pipe_prints_no_progress(
     code, out, err = run(["ask", "Qui est Molly Phee ?"], capsys)
     assert code == 0 and "Molly Phee" in out
     assert err == ""
+
+
+def test_ask_lexical_never_loads_the_model(
+    model: BagOfWords,
+    ranking: list[bool],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse() -> EmbedderStatus:
+        raise AssertionError("--lexical loaded the model")
+
+    monkeypatch.setattr(briefbot.derived, "load_embedder", refuse)
+    code, out, _ = run(["ask", "Qui est Molly Phee ?", "--lexical", "--json"], capsys)
+    assert code == 0 and json.loads(out)["answered"]
+    assert ranking == [False]
+    assert not (tmp_path / "data" / "embeddings").exists()
+
+
+def test_ask_dash_lexical_answers_every_line_lexically(
+    model: BagOfWords,
+    ranking: list[bool],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    feed_stdin(monkeypatch, b"Qui est Molly Phee ?\nQui est Kurt Campbell ?\n")
+    code, _, _ = run(["ask", "-", "--lexical"], capsys)
+    assert code == 0
+    assert ranking == [False, False] and model.calls == []
 
 
 def test_a_model_failing_mid_way_leaves_the_answer_lexical(
