@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.actors.curated import curated_aliases
 from bot.actors.directory import ActorDirectory, DirectoryBuild, build_directory
+from bot.actors.discovery import cached_entities
 from bot.ask.answerer import Answerer
 from bot.ask.embedder import Embedder, EmbeddingCache, load_embedder
 from bot.ask.index import SearchIndex
@@ -28,6 +29,8 @@ class Derived:
     `telemetry` hears how long each search index build took. With `BRIEFBOT_SEMANTIC`,
     answers are re-ranked by meaning once a snapshot's passages are embedded (cached in
     the data directory); until then, and where the model cannot load, they are lexical.
+    The answerer types "qui" and "où" answers by the entities actor discovery cached, so
+    the directory is prepared first.
     """
 
     def __init__(self, settings: Settings, *, telemetry: Telemetry = NULL_TELEMETRY) -> None:
@@ -43,13 +46,14 @@ class Derived:
                 folder = Path(settings.data_dir) / "embeddings"
                 self.embeddings = EmbeddingCache(folder, loaded.embedder.name)
         self.actors_file = Path(settings.config_dir) / "actors.yaml"
+        self._actor_cache = Path(settings.data_dir) / "actors"
         self.answerer = Derivation("answerer", self._answerer)
         self.directory = Derivation("actors", self._directory)
         self.events = Derivation("events", lambda snap: extract_events(snap.articles))
 
     @property
     def all(self) -> tuple[Derivation[Any], ...]:
-        return (self.answerer, self.directory, self.events)
+        return (self.directory, self.answerer, self.events)
 
     def library(
         self,
@@ -73,12 +77,11 @@ class Derived:
             aliases=curated_aliases(self.actors_file),
             embedder=self.embedder,
             embeddings=self.embeddings,
+            entities=cached_entities(snapshot.articles, self._actor_cache),
         )
 
     def _directory(self, snapshot: Snapshot) -> DirectoryBuild:
-        build = build_directory(
-            snapshot.articles, self.actors_file, Path(self.settings.data_dir) / "actors"
-        )
+        build = build_directory(snapshot.articles, self.actors_file, self._actor_cache)
         for problem in build.problems:
             log.warning("actors: %s", problem)
         return build

@@ -252,6 +252,28 @@ def discover(
     return result
 
 
+def cached_entities(
+    articles: Sequence[Article],
+    cache_dir: Path,
+    extractor: EntityExtractor | None = None,
+    *,
+    languages: tuple[str, ...] = ("fr",),
+) -> dict[str, list[RawEntity]]:
+    """The entities discovery has already cached for `articles`, by article id; an article
+    it has not read (yet) is absent. Read-only and never loads spaCy: for answering,
+    which must not wait seconds for a model when it can fall back on regexes."""
+    signature = (extractor or SpacyExtractor()).signature
+    cache = EntityCache(cache_dir)
+    out: dict[str, list[RawEntity]] = {}
+    for article in articles:
+        if not article.language.lower().startswith(languages):
+            continue
+        found = cache.get(_digest(extraction_text(article), signature), signature)
+        if found is not None:
+            out[article.id] = found
+    return out
+
+
 def _digest(text: str, signature: str) -> str:
     h = hashlib.sha256(signature.encode("utf-8"))
     h.update(b"\0")
