@@ -60,7 +60,8 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
         ),
         AnswerType.DATE,
     ),
-    (re.compile(r"\b(?:qui|who|par qui|a qui|avec qui)\b"), AnswerType.PERSON),
+    # "Qu'est-ce qui …" asks what, not who; "Qui est-ce qui …" still asks who.
+    (re.compile(r"(?<!est-ce )(?<!est ce )\bqui\b|\bwho\b"), AnswerType.PERSON),
     (
         re.compile(
             r"^(?:ou|where)\b|\b(?:d'ou|dans quel(?:le)? (?:pays|ville|region)|ou (?:est|sont"
