@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.entities import entities_for
 from benchmarks.retrieval import (
     BM25Baseline,
     FuzzBaseline,
@@ -49,7 +50,9 @@ class CoreRanker:
     name = "briefbot core"
 
     def __init__(self, articles: Sequence[Article], aliases: dict[str, str] | None = None):
-        self.answerer = Answerer(SearchIndex(articles), aliases=aliases)
+        self.answerer = Answerer(
+            SearchIndex(articles), aliases=aliases, entities=entities_for(articles)
+        )
         self.last_excerpt = ""
         self.last_answered = False
         self.last_seconds = 0.0

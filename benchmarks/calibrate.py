@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.entities import entities_for
 from benchmarks.retrieval import passages, piaf_task
 from benchmarks.tune import BENCH_CACHE, fit_half
 from bot.actors.curated import curated_aliases
@@ -65,10 +66,17 @@ def _embedder():
 
 
 def make_answerer(articles: Sequence[Article], semantic: bool, aliases=None) -> Answerer:
+    entities = entities_for(articles)
     if not semantic:
-        return Answerer(SearchIndex(articles), aliases=aliases)
+        return Answerer(SearchIndex(articles), aliases=aliases, entities=entities)
     embedder, cache = _embedder()
-    answerer = Answerer(SearchIndex(articles), aliases=aliases, embedder=embedder, embeddings=cache)
+    answerer = Answerer(
+        SearchIndex(articles),
+        aliases=aliases,
+        embedder=embedder,
+        embeddings=cache,
+        entities=entities,
+    )
     assert answerer.vectors is not None
     answerer.vectors.ensure()
     answerer.vectors.query_cache = cache

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.entities import entities_for
 from benchmarks.retrieval import passages, piaf_task
 from bot.actors.curated import curated_aliases
 from bot.ask.answerer import Answer, Answerer, ensure_embeddings
@@ -57,10 +58,17 @@ def answerer_for(
     articles: Sequence[Article], semantic: bool, aliases: dict[str, str] | None = None
 ) -> Answerer:
     embedder = _embedder() if semantic else None
+    entities = entities_for(articles)
     if embedder is None:
-        return Answerer(SearchIndex(articles), aliases=aliases)
+        return Answerer(SearchIndex(articles), aliases=aliases, entities=entities)
     cache = EmbeddingCache(BENCH_CACHE, embedder.name)
-    answerer = Answerer(SearchIndex(articles), aliases=aliases, embedder=embedder, embeddings=cache)
+    answerer = Answerer(
+        SearchIndex(articles),
+        aliases=aliases,
+        embedder=embedder,
+        embeddings=cache,
+        entities=entities,
+    )
     ensure_embeddings(answerer)
     return answerer
 

@@ -26,7 +26,8 @@ from .logs import secret_values, setup_logging
 from .settings import Config, load_config
 
 if TYPE_CHECKING:
-    from bot.corpus.library import Library
+    from bot.ask.answerer import Answerer
+    from bot.corpus.library import Library, Snapshot
     from bot.storage.database import Database
 
     from .derived import Derived
@@ -84,6 +85,11 @@ def build_parser() -> Parser:
     p.add_argument("question", help="the question, or - to read questions from stdin")
     _add_corpus(p)
     _add_json(p)
+    p.add_argument(
+        "--lexical",
+        action="store_true",
+        help="rank by words only, even with BRIEFBOT_SEMANTIC (no model, no embedding)",
+    )
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="interactive console session")
@@ -230,11 +236,13 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     from bot.ask.reply import answer_reply
 
     settings = config.core
+    if args.lexical:
+        settings = settings.model_copy(update={"semantic": False})
     if args.question == "-":
         return _ask_stream(settings)
     library, derived = open_library(settings, json_output=args.json)
     question = checked(args.question, settings.max_question_chars, "question")
-    answer = derived.answerer.of(library.current).answer(question)
+    answer = _answerer(derived, library.current).answer(question)
     if args.json:
         _print_json(to_json(answer))
     else:
@@ -244,11 +252,27 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _answerer(derived: Derived, snapshot: Snapshot) -> Answerer:
+    """The snapshot's answerer, with the passages the embedding cache lacks embedded first
+    when the semantic signal is on: a one-off answer should be the best the bot can give,
+    not the lexical stopgap `briefbot run` serves while it embeds in the background."""
+    from bot.ask.answerer import ensure_embeddings
+
+    answerer = derived.answerer.of(snapshot)
+    if answerer.vectors is None or answerer.vectors.ready:
+        return answerer
+    try:
+        ensure_embeddings(answerer, derived.progress("embedding the corpus"))
+    except Exception as err:  # the model failing mid-way leaves answers lexical
+        log.warning("embedding the corpus failed (%s): lexical ranking", err)
+    return answerer
+
+
 def _ask_stream(settings: Settings) -> int:
     """One JSON object per non-blank input line, in order: an answer, or
     `{"question", "error"}` for a bad line (also said on stderr); status 2 if any was bad."""
     library, derived = open_library(settings, json_output=True)
-    answerer = derived.answerer.of(library.current)
+    answerer = _answerer(derived, library.current)
     status = 0
     for number, line in _stdin_lines():
         if not line.strip():

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.actors.curated import curated_aliases
 from bot.actors.directory import ActorDirectory, DirectoryBuild, build_directory
+from bot.actors.discovery import CachedEntities
 from bot.ask import index_store
 from bot.ask.answerer import Answerer
 from bot.ask.embedder import Embedder, EmbeddingCache, load_embedder
@@ -32,6 +33,9 @@ class Derived:
     `telemetry` hears how long each search index build took. With `BRIEFBOT_SEMANTIC`,
     answers are re-ranked by meaning once a snapshot's passages are embedded (cached in
     the data directory); until then, and where the model cannot load, they are lexical.
+    The answerer types "qui" and "où" answers by the entities actor discovery cached,
+    read per article when a question needs them, so it never waits for discovery: an
+    article discovery has not read yet is typed by patterns.
     """
 
     def __init__(
@@ -57,6 +61,7 @@ class Derived:
                 self.embeddings = EmbeddingCache(folder, loaded.embedder.name)
         self.actors_file = Path(settings.config_dir) / "actors.yaml"
         self.cache_dir = Path(settings.data_dir) / "cache"
+        self._actor_cache = Path(settings.data_dir) / "actors"
         self.answerer = Derivation("answerer", self._answerer, update=self._updated)
         self.directory = Derivation("actors", self._directory)
         self.events = Derivation("events", lambda snap: extract_events(snap.articles))
@@ -65,7 +70,7 @@ class Derived:
 
     @property
     def all(self) -> tuple[Derivation[Any], ...]:
-        return (self.answerer, self.directory, self.events)
+        return (self.directory, self.answerer, self.events)
 
     def library(
         self,
@@ -126,6 +131,7 @@ class Derived:
             aliases=curated_aliases(self.actors_file),
             embedder=self.embedder,
             embeddings=self.embeddings,
+            entities=CachedEntities(index.articles, self._actor_cache),
         )
 
     def save_index(self, snapshot: Snapshot) -> None:
@@ -147,7 +153,7 @@ class Derived:
         build = build_directory(
             snapshot.articles,
             self.actors_file,
-            Path(self.settings.data_dir) / "actors",
+            self._actor_cache,
             progress=self.progress("actor discovery"),
         )
         for problem in build.problems:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,34 +18,10 @@ from bot.ask.embedder import (
 from bot.ask.index import SearchIndex
 from bot.chat.serial import to_json
 from bot.corpus.loader import load_corpus
-from bot.corpus.text import content_words
 from tests.conftest import SEEDS
+from tests.fakes.embedder import BagOfWords
 
 ARTICLES = load_corpus(SEEDS).articles
-
-
-class BagOfWords:
-    """A deterministic stand-in for a model: hashed content words, L2-normalised."""
-
-    name = "bag-of-words-test"
-    dim = 64
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def _one(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for w in content_words(text):
-            v[hashlib.md5(w.encode()).digest()[0] % self.dim] += 1.0
-        n = float(np.linalg.norm(v))
-        return v / n if n else v
-
-    def queries(self, texts: Sequence[str]) -> np.ndarray:
-        self.calls.extend(texts)
-        return np.vstack([self._one(t) for t in texts]) if texts else np.zeros((0, self.dim))
-
-    def passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self.queries(texts)
 
 
 def test_the_test_embedder_satisfies_the_protocol() -> None:

@@ -47,6 +47,13 @@ def test_where_questions_expect_a_place() -> None:
     assert has_type("Il est retenu au palais présidentiel à Niamey.", AnswerType.PLACE)
 
 
+def test_qu_est_ce_qui_asks_what_not_who() -> None:
+    assert expected_type("Qu'est-ce qui inquiète les chancelleries ?") is AnswerType.OTHER
+    assert expected_type("Qu’est ce qui a causé sa mort ?") is AnswerType.OTHER
+    assert expected_type("Qui est-ce qui a signé l'accord ?") is AnswerType.PERSON
+    assert expected_type("Qui a signé l'accord ?") is AnswerType.PERSON
+
+
 def test_english_share_tells_an_english_question_from_a_french_one() -> None:
     assert english_share("Why did the United States agree to withdraw?") > 0.3
     assert english_share("Pourquoi les Américains quittent-ils le Niger ?") == 0.0

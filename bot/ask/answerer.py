@@ -11,11 +11,18 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 
-from bot.ask.answer_types import AnswerType, english_share, expected_type, has_type
+from bot.ask.answer_types import (
+    AnswerType,
+    Entity,
+    NamedEntities,
+    english_share,
+    expected_type,
+    has_type,
+)
 from bot.ask.calibration import Calibration, Features, default_calibration
 from bot.ask.embedder import Embedder, EmbeddingCache, Progress
 from bot.ask.focus import WrittenForms, focus_match, focus_words
@@ -82,11 +89,17 @@ class Answerer:
         embedder: Embedder | None = None,
         embeddings: EmbeddingCache | None = None,
         calibration: Calibration | None = None,
+        entities: Mapping[str, Sequence[Entity]]
+        | Callable[[str], Sequence[Entity] | None]
+        | None = None,
     ):
         """`embedder` turns on the semantic re-rank once `ensure_embeddings` has run;
         `embeddings` caches the passage vectors on disk; `calibration` maps evidence to a
-        confidence (the fitted default for the semantic state when None)."""
+        confidence (the fitted default for the semantic state when None); `entities`, by
+        article id, are spaCy's (from actor discovery): names and places answer "qui" and
+        "où" where they are known, capitalisation patterns elsewhere."""
         self.index = index
+        self.entities = NamedEntities(entities) if entities else None
         self.vectors = PassageVectors(index, embedder, embeddings) if embedder else None
         self._calibration = calibration
         self._aliases = self._foreign_aliases(aliases or {})
@@ -254,7 +267,7 @@ class Answerer:
     ) -> Candidate:
         hit = ranked[at]
         sentences, sentence_cov, sentence_sim = self._pick_sentences(
-            hit.passage, terms, wanted, question
+            hit.passage, terms, wanted, question, searched
         )
         pool = self._passage_terms(hit.passage)
         passage_cov = self._coverage(terms, pool)
@@ -268,6 +281,8 @@ class Answerer:
             focus=focus_match(focus, terms, self.index.passage_words(hit.passage)),
             unknown=_unknown_share(terms),
             typed=wanted is not AnswerType.OTHER,
+            # Patterns, not entities: the calibration was fitted on them (entity typing
+            # moved the confidence of near-topic questions; it needs a refit first).
             type_found=any(has_type(self.index.sentences[i].text, wanted) for i in sentences),
             lexical_margin=(hit.lexical - lex_best_other)
             / (max(hit.lexical, lex_best_other) or 1.0),
@@ -317,7 +332,12 @@ class Answerer:
         return 0.5 * got_weight / total_weight + 0.5 * got_count / len(terms)
 
     def _pick_sentences(
-        self, passage: int, terms: Sequence[QueryTerm], wanted: AnswerType, question: str = ""
+        self,
+        passage: int,
+        terms: Sequence[QueryTerm],
+        wanted: AnswerType,
+        question: str = "",
+        searched: str = "",
     ) -> tuple[list[int], float, float | None]:
         """One or two sentences that answer, the best one's coverage of the question and,
         when the semantic signal is on, its cosine similarity to the question.
@@ -333,12 +353,15 @@ class Answerer:
             if t.term
         }
         avg_len = sum(len(self._sentence_terms(i)) for i in ids) / max(len(ids), 1) or 1.0
+        article = self.index.passages[passage].article.id
+        asked = frozenset(words(searched))
+        typed = {i: self._typed(i, article, wanted, asked) for i in ids}
 
         def score(i: int, covered: frozenset[str] = frozenset()) -> float:
             found = self._sentence_terms(i)
             gain = sum(w for t, w in weights.items() if t in found and t not in covered)
             norm = 0.75 + 0.25 * len(found) / avg_len
-            bonus = 1.15 if has_type(self.index.sentences[i].text, wanted) else 1.0
+            bonus = 1.15 if typed[i] else 1.0
             return gain * bonus / norm
 
         sims: dict[int, float] = {}
@@ -374,6 +397,18 @@ class Answerer:
             chosen.append(second)
         sentence_cov = self._coverage(terms, self._sentence_terms(first))
         return sorted(chosen), sentence_cov, (sims[first] if sims else None)
+
+    def _typed(
+        self, sentence: int, article: str, wanted: AnswerType, asked: frozenset[str]
+    ) -> bool:
+        """Whether the sentence holds the kind of answer wanted: by spaCy's entities for
+        names and places of an article discovery has read, by patterns otherwise."""
+        text = self.index.sentences[sentence].text
+        if self.entities is not None:
+            found = self.entities.has_type(article, text, wanted, asked)
+            if found is not None:
+                return found
+        return has_type(text, wanted)
 
     def _title_terms(self, article: Article) -> frozenset[str]:
         cached = self._titles.get(article.id)
