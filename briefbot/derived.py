@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from bot.actors.curated import curated_aliases
 from bot.actors.directory import ActorDirectory, DirectoryBuild, build_directory
@@ -67,10 +66,6 @@ class Derived:
         self.events = Derivation("events", lambda snap: extract_events(snap.articles))
         self._saved: SearchIndex | None = None  # the index last written to the cache
         self._save_lock = threading.Lock()
-
-    @property
-    def all(self) -> tuple[Derivation[Any], ...]:
-        return (self.directory, self.answerer, self.events)
 
     def library(
         self,

@@ -166,3 +166,14 @@ def test_an_edited_article_is_answered_from_its_new_text(corpus: Path, tmp_path:
     answerer = derived.answerer.of(library.current)
     assert answerer.answer("Quelle grève à Lunaville ?").answered
     assert [a.id for a in answerer.index.articles].count("port") == 1
+
+
+def test_a_rescan_reads_only_the_files_that_changed(corpus: Path) -> None:
+    library = Library(corpus)
+    before = library.load()
+    (corpus / "new.md").write_text(ARTICLE, encoding="utf-8")
+    assert library.refresh()
+    after = library.current
+    assert len(after.articles) == len(before.articles) + 1
+    for article in before.articles:  # the very objects: not read, parsed or decoded again
+        assert after.article(article.id) is article

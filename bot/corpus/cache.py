@@ -20,7 +20,7 @@ import marshal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from .model import Article, Link, Paragraph, Section, Sentence
 log = logging.getLogger(__name__)
 
 ENCODING_VERSION = 1  # bump when `encode` or the table changes
+FEW_FILES = 2000  # up to this many, rows are read by name; beyond, the folder's in one scan
 FORMAT = f"{PARSE_FORMAT}-cache{ENCODING_VERSION}"
 _ARTICLE, _PROBLEM = 1, 2
 _DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
@@ -75,10 +76,18 @@ class ArticleCache:
         self._lock = threading.Lock()
         self._warned: set[str] = set()
 
-    def results(self, folder: Path, paths: Sequence[Path], parse: Parse) -> list[Article | Problem]:
+    def results(
+        self,
+        folder: Path,
+        paths: Sequence[Path],
+        parse: Parse,
+        *,
+        keep: Iterable[str] = (),
+    ) -> list[Article | Problem]:
         """`parse(path)` for each of `paths` (files of `folder`), in order: from the cache
         when the file is unchanged since it was cached, otherwise parsed and stored. Rows
-        of files no longer in `paths` are deleted, in the same transaction."""
+        of files neither in `paths` nor named in `keep` (files the caller already holds)
+        are deleted, in the same transaction."""
         key = str(Path(folder).resolve())
         stats: dict[str, Stat] = {}
         for path in paths:
@@ -102,7 +111,7 @@ class ArticleCache:
             stat = stats.get(path.name)
             if stat is not None and now - max(stat[1:]) >= self.settle_ns:
                 fresh.append((path.name, stat, encode(result)))
-        kept = set(cached) | {name for name, _, _ in fresh}
+        kept = set(cached) | {name for name, _, _ in fresh} | set(keep)
         with self._lock:
             self._write(key, fresh, rows - kept)
         log.debug("article cache: %d of %d files unchanged", len(cached), len(paths))
@@ -128,14 +137,11 @@ class ArticleCache:
         if db is None:
             return {}, set()
         try:
+            names = {name for (name,) in db.execute(
+                "SELECT name FROM articles WHERE folder = ?", (key,)
+            )}  # fmt: skip
             with _gc_paused():
-                rows = db.execute(
-                    "SELECT name, size, mtime_ns, ctime_ns, format, payload FROM articles "
-                    "WHERE folder = ?",
-                    (key,),
-                )
-                for name, size, mtime_ns, ctime_ns, fmt, payload in rows:
-                    names.add(name)
+                for name, size, mtime_ns, ctime_ns, fmt, payload in self._rows(db, key, paths):
                     if stats.get(name) != (size, mtime_ns, ctime_ns):
                         continue
                     if fmt != FORMAT:
@@ -161,6 +167,22 @@ class ArticleCache:
                 "parsing them again",
             )
         return cached, names
+
+    @staticmethod
+    def _rows(db: sqlite3.Connection, key: str, paths: Sequence[Path]) -> Iterable[Any]:
+        """The rows of `paths`: by name for a few (a rescan that found one new file), the
+        whole folder otherwise (one scan beats thousands of look-ups)."""
+        columns = "SELECT name, size, mtime_ns, ctime_ns, format, payload FROM articles"
+        if len(paths) > FEW_FILES:
+            yield from db.execute(f"{columns} WHERE folder = ?", (key,))
+            return
+        names = [path.name for path in paths]
+        for lo in range(0, len(names), 500):
+            chunk = names[lo : lo + 500]
+            marks = ",".join("?" * len(chunk))
+            yield from db.execute(
+                f"{columns} WHERE folder = ? AND name IN ({marks})", (key, *chunk)
+            )
 
     def _write(self, key: str, fresh: list[tuple[str, Stat, bytes]], gone: set[str]) -> None:
         if not fresh and not gone:

@@ -173,7 +173,7 @@ class Library:
         `previous` lets derivations update its values instead of starting over."""
         # Taken before reading, so a file changed during the build triggers another one.
         before = fingerprint(self.folder) if self.folder.is_dir() else ()
-        result = load_corpus(self.folder, self.article_cache)
+        result = load_corpus(self.folder, self.article_cache, _unchanged(previous, before))
         snapshot = Snapshot(
             tuple(result.articles), tuple(result.problems), before, dt.datetime.now(dt.UTC)
         )
@@ -316,6 +316,26 @@ class Library:
                 await asyncio.to_thread(self.refresh)
             except Exception:
                 log.exception("corpus rescan failed")
+
+
+def _unchanged(previous: Snapshot | None, now: Fingerprint) -> dict[str, Article | Problem]:
+    """The previous snapshot's result for each file whose name, size and modification
+    time are the same now: a rescan after one new file reads that file alone (decoding
+    20,000 cached articles again took 2 s of every rescan)."""
+    if previous is None:
+        return {}
+    same = set(previous.fingerprint) & set(now)
+    names = {entry[0] for entry in same}
+    out: dict[str, Article | Problem] = {}
+    for article in previous.articles:
+        name = Path(article.path).name
+        if name in names:
+            out[name] = article
+    for problem in previous.problems:
+        name = Path(problem.path).name
+        if name in names and not problem.reason.startswith("duplicate article id"):
+            out[name] = problem
+    return out
 
 
 def _problem_key(problem: Problem, snapshot: Snapshot) -> tuple[str, str, object]:

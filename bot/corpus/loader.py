@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,18 +100,28 @@ def article_files(folder: Path) -> list[Path]:
     return [folder / name for name in names]
 
 
-def load_corpus(folder: Path, cache: ArticleCache | None = None) -> LoadResult:
+def load_corpus(
+    folder: Path,
+    cache: ArticleCache | None = None,
+    known: Mapping[str, Article | Problem] | None = None,
+) -> LoadResult:
     """Load every article of `folder`; raise FileNotFoundError if the folder is missing.
     Problems are returned, not logged: the library warns of each once. With `cache`, a
-    file unchanged since it was cached is not parsed again; the result is the same."""
+    file unchanged since it was cached is not parsed again; `known` are results already
+    in memory for files the caller knows are unchanged, by file name. The result is the
+    same either way."""
     if not folder.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {folder}")
     paths = article_files(folder)
-    parsed: Sequence[Article | Problem] = (
-        cache.results(folder, paths, parse_file)
+    known = known or {}
+    unknown = [path for path in paths if path.name not in known]
+    read = (
+        cache.results(folder, unknown, parse_file, keep=known.keys())
         if cache is not None
-        else [parse_file(path) for path in paths]
+        else [parse_file(path) for path in unknown]
     )
+    fresh = dict(zip((path.name for path in unknown), read, strict=True))
+    parsed = [known[path.name] if path.name in known else fresh[path.name] for path in paths]
     result = LoadResult()
     seen: dict[str, Path] = {}
     for path, article in zip(paths, parsed, strict=True):
