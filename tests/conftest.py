@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,6 +48,16 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     (tmp_path / "empty.toml").write_text("")
     monkeypatch.setenv("BRIEFBOT_CONFIG_FILE", str(tmp_path / "empty.toml"))
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture(autouse=True)
+def _background_work_done() -> Iterator[None]:
+    """A library derives actors and the timeline in a worker thread, and the program saves
+    its index in another: each test waits for its own, so none logs into the next."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name in ("corpus-derivations", "index-save"):
+            thread.join(timeout=120)
 
 
 @pytest.fixture(autouse=True)

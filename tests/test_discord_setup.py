@@ -64,7 +64,9 @@ async def test_the_bot_registers_its_commands_globally(tmp_path: Path) -> None:
     fake, commands = await uploaded(tmp_path)
     assert fake.calls_to("PUT", COMMANDS_PATH)
     names = {c["name"] for c in commands}
-    assert names == {"ask", "actor", "actors", "briefing", "timeline", "source", "help"}
+    assert names == {
+        "ask", "actor", "actors", "briefing", "timeline", "source", "status", "help",
+    }  # fmt: skip
 
 
 async def test_with_a_development_guild_commands_go_to_that_guild_only(tmp_path: Path) -> None:

@@ -238,3 +238,14 @@ def test_an_interrupted_save_keeps_the_previous_file(
     loaded = index_store.load(tmp_path, articles[:20])
     assert loaded is not None and (loaded.added, loaded.removed) == (0, 0)
     assert list(tmp_path.glob(".search-index-*")) == []
+
+
+def test_inserting_at_sorted_points_is_numpy_insert() -> None:
+    from bot.ask.postings import insert_sorted
+
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 1000, 500).astype(np.int32)
+    at = np.sort(rng.integers(0, 501, 40))
+    values = rng.integers(0, 1000, 40).astype(np.int32)
+    assert np.array_equal(insert_sorted(base, at, values), np.insert(base, at, values))
+    assert np.array_equal(insert_sorted(base, at[:0], values[:0]), base)

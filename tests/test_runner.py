@@ -66,6 +66,7 @@ async def test_new_article_actors_appear_without_editing_the_yaml(
     app = app_for(corpus, tmp_path)
     (corpus / "new.md").write_text(NEW_ARTICLE, encoding="utf-8")
     app.library.refresh()
+    assert app.library.settle(60)  # the directory follows the answers, in the background
     reply = await app.registry.run(CTX, "actor", {"name": "Abdoulaye Maiga"})
     assert reply.kind is ReplyKind.ACTOR
     assert reply.title == "Abdoulaye Maïga"

@@ -149,7 +149,7 @@ async def test_resuming_an_active_source_says_it_is_not_paused_and_changes_nothi
 ) -> None:
     feed = site.serve("/rss", rss(items(site, 1)), "application/rss+xml")
     before, _ = await poller.add(feed, "admin")
-    reply = await registry.run_text(context(admin=True), "source", f"reprendre {feed}")
+    reply = await registry.run_text(context(admin=True), "source", f"relancer {feed}")
     assert reply.kind is ReplyKind.INFO
     assert "n'est pas en pause" in reply.plain_text()
     assert reply.data["resumed"] is False

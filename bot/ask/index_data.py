@@ -21,7 +21,7 @@ from bot.corpus.model import Article
 from bot.corpus.progress import Progress, no_progress
 from bot.corpus.text import content_words, stem
 
-from .postings import Postings, build_postings, merge_postings
+from .postings import Postings, build_postings, insert_sorted, merge_postings
 
 NGRAM = 4
 PROGRESS_STEP = 500  # articles read between two progress reports (about 0.5 s)
@@ -424,8 +424,8 @@ def merge(base: IndexData, extra: IndexData) -> IndexData:
         passage_article=np.concatenate((base.passage_article, extra.passage_article + articles_at)),
         passage_section=np.concatenate((base.passage_section, extra.passage_section)),
         word_postings=merge_postings(base.word_postings, extra.word_postings, n_stems, passages_at),
-        bigram_keys=np.insert(base.bigram_keys, slots, extra.bigram_keys),
-        bigram_ids=np.insert(base.bigram_ids, slots, extra.bigram_ids),
+        bigram_keys=insert_sorted(base.bigram_keys, slots, extra.bigram_keys),
+        bigram_ids=insert_sorted(base.bigram_ids, slots, extra.bigram_ids),
         bigram_postings=merge_postings(
             base.bigram_postings, extra.bigram_postings, n_bigrams, passages_at
         ),

