@@ -45,6 +45,10 @@ async def test_an_admin_sees_what_is_still_building() -> None:
     fields = _fields(reply)
     assert fields["Annuaire des acteurs"] == "en construction depuis 75 secondes"
     assert fields["Chronologie"] == "prête"
+
+    ready = CorpusStatus(1, 0, NOW, (DerivationState("actors", READY),))
+    reply = await _registry(ready).run(_caller(True), "status", {})
+    assert _fields(reply)["Annuaire des acteurs"] == "prêt"
     assert fields["Articles"] == "20000"
     assert fields["Corpus relu"] == "il y a 40 secondes"
     assert reply.private

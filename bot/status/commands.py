@@ -17,7 +17,8 @@ from bot.chat.replies import Block, Field, Reply, ReplyKind
 from bot.corpus.french import count
 from bot.corpus.library import BUILDING, READY, DerivationState
 
-_NAMES = {"actors": "Annuaire des acteurs", "events": "Chronologie"}
+# Each derivation's name in chat, and "ready" agreeing with it.
+_NAMES = {"actors": ("Annuaire des acteurs", "prêt"), "events": ("Chronologie", "prête")}
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ class StatusCommands:
             Field("Corpus relu", _ago(s.loaded_at, self.clock())),
         ]
         fields += [Field(name, value) for name, value in s.index]
-        fields += [Field(_NAMES.get(d.name, d.name), _phase(d)) for d in s.derivations]
+        for d in s.derivations:
+            name, ready_word = _NAMES.get(d.name, (d.name, "prêt"))
+            fields.append(Field(name, _phase(d, ready_word)))
         ready = all(d.phase == READY for d in s.derivations)
         title = "Tout est prêt" if ready else "Construction en cours"
         return Reply(
@@ -66,9 +69,9 @@ class StatusCommands:
         )
 
 
-def _phase(state: DerivationState) -> str:
+def _phase(state: DerivationState, ready_word: str) -> str:
     if state.phase == READY:
-        return "prête"
+        return ready_word
     if state.phase == BUILDING:
         text = f"en construction depuis {count(round(state.seconds or 0), 'seconde')}"
     else:
