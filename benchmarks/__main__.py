@@ -202,6 +202,93 @@ def scale_row(n_sections: int) -> Row:
     )
 
 
+def scale_files_rows(n_sections: int, budget: float) -> list[Row]:
+    """Issue #11's figures for the synthetic corpus written as files, through the program
+    (benchmarks/scale_bench.py): start, adding an article, query latency, long queries."""
+    from benchmarks.scale_bench import measure
+
+    r = measure(n_sections, budget=budget)
+    corpus = f"{r['files']:,} article files ({n_sections:,} sections, {r['corpus_mb']} MB)"
+    out = []
+    for label, target in (
+        ("cold", "≤ 60,000 ms; RSS ≤ 400 MB"),
+        ("warm", "≤ 3,000 ms; RSS ≤ 400 MB"),
+    ):
+        start = r[label]
+        data = f"; data dir {r['data_mb']} MB after it" if label == "warm" else ""
+        out.append(
+            Row(
+                f"{corpus}: start to first answer, {label}",
+                "`briefbot ask --json`",
+                extra=f"peak RSS {start['peak_rss_mb']} MB; answered {start['answered']}; "
+                f"exit {start['status']}{data}",
+                p50_ms=start["seconds"] * 1000,
+                target=target,
+            )
+        )
+    run, answer = r["add_run"], r.get("add_answer")
+    if answer is None:
+        add, method, why = run, "`briefbot run` library", ""
+    else:  # the run library could not load: the answer path alone, and why
+        add, method = answer, "library, answerer only"
+        why = f"`briefbot run`'s library: {run['error']}; "
+    if "error" in add:
+        extra = f"{why}not measured: {add['error']}"
+        ms = None
+    else:
+        searchable = add["searchable_s"]
+        ms = None if searchable is None else searchable * 1000
+        extra = (
+            f"{why}file written to answer citing it, {add['rescans']} rescan(s) (plus up to "
+            f"BRIEFBOT_RESCAN_SECONDS before the first); library load {add['load_s']} s; "
+            f"peak RSS {add['peak_rss_mb']} MB" + ("" if ms is not None else "; never cited")
+        )
+    out.append(
+        Row(
+            f"{corpus}: one added article searchable",
+            method,
+            extra=extra,
+            p50_ms=ms,
+            target="≤ 2,000 ms",
+        )
+    )
+    q = r["queries"]
+    if "error" in q:
+        out.append(Row(f"{corpus}: queries", "briefbot answer", extra=q["error"]))
+        return out
+    for key, label, target in (
+        ("short", "short questions", "p95 ≤ 20 ms"),
+        ("sixty", "60-word queries", "p95 ≤ 50 ms"),
+    ):
+        search = q[f"{key}_search"]
+        out.append(
+            Row(
+                f"{corpus}: {label}",
+                "briefbot answer (lexical)",
+                extra=f"analyse + search alone p50 {search[0]} / p95 {search[1]} ms",
+                p50_ms=q[key][0],
+                p95_ms=q[key][1],
+                target=target,
+            )
+        )
+    bm25 = max(m["top1"] for m in q["long"] if m["method"].startswith("BM25"))
+    for m in q["long"]:
+        ours = not m["method"].startswith("BM25")
+        out.append(
+            Row(
+                f"{corpus}: long queries, article found ({m['queries']} q, 30-100 words)",
+                m["method"],
+                m["top1"],
+                m["top5"],
+                "" if m["answered"] is None else f"answered {m['answered']:.2f}",
+                p50_ms=m["p50_ms"],
+                p95_ms=m["p95_ms"],
+                target=f"top-1 ≥ the better BM25's {bm25:.3f}" if ours else "",
+            )
+        )
+    return out
+
+
 def startup_row(runs: int = 5) -> Row:
     """`briefbot ask` from process start to printed answer, warm file cache."""
     command = [
@@ -304,12 +391,22 @@ def table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+PARTS = ("answers", "seeds", "piaf", "scale", "startup", "actors", "slack", "sources")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1 PIAF question in 10, 10k sections")
     parser.add_argument("--sections", type=int, default=100_000, help="synthetic corpus size")
     parser.add_argument("--skip-slack", action="store_true")
     parser.add_argument("--sources-items", type=int, default=1000, help="feed items to ingest")
+    parser.add_argument(
+        "--scale-budget",
+        type=float,
+        default=600.0,
+        help="seconds allowed each step of the scale rows (a start, a library load)",
+    )
+    parser.add_argument("--only", choices=sorted(PARTS), action="append", help="only these rows")
     parser.add_argument(
         "--only-answers", action="store_true", help="only the semantic on/off answering rows"
     )
@@ -318,17 +415,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     sections = 10_000 if args.quick else args.sections
     started = time.perf_counter()
     rows: list[Row] = []
-    parts = (
-        lambda: semantic_rows(every),
-        seeds_rows,
-        lambda: piaf_rows(every),
-        lambda: [scale_row(sections)],
-        lambda: [startup_row()],
-        actor_rows,
-        (lambda: []) if args.skip_slack else (lambda: [slack_row(100)]),
-        lambda: [sources_row(100 if args.quick else args.sources_items)],
-    )
-    for part in parts[:1] if args.only_answers else parts:
+    parts = {
+        "answers": lambda: semantic_rows(every),
+        "seeds": seeds_rows,
+        "piaf": lambda: piaf_rows(every),
+        "scale": lambda: [
+            scale_row(sections),
+            *scale_files_rows(sections, args.scale_budget),
+        ],
+        "startup": lambda: [startup_row()],
+        "actors": actor_rows,
+        "slack": (lambda: []) if args.skip_slack else (lambda: [slack_row(100)]),
+        "sources": lambda: [sources_row(100 if args.quick else args.sources_items)],
+    }
+    assert set(parts) == set(PARTS)
+    only = set(args.only or ()) | ({"answers"} if args.only_answers else set())
+    for name, part in parts.items():
+        if only and name not in only:
+            continue
         rows.extend(part())
         print(f"… {len(rows)} rows, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     print(table(rows))

@@ -107,6 +107,15 @@ _TEMPLATES = (
 )
 SUBSTITUTION_RATE = 0.25  # share of content words replaced by invented ones
 SPLICE_RATE = 0.4  # share of sentences made of two halves of different PIAF sentences
+# With `stories`, articles come in stories, as a news archive does: follow-ups that keep
+# naming the same few people and places and repeat some background sentences.
+STORY_NEW_RATE = 0.25  # share of articles that start a new story (4 articles a story)
+STORY_NAMES = 8  # invented names a story keeps using
+# News text names fewer things than the 25 % invented words: 10 %, mostly the story's.
+STORY_SUBSTITUTION_RATE = 0.1
+STORY_NAME_RATE = 0.7  # share of a story's substitutions that take one of its names
+STORY_REPEAT_RATE = 0.15  # share of sentences repeated from an earlier article of the story
+STORY_RECENT = 50  # a follow-up continues one of the most recent stories
 
 
 @dataclass(frozen=True)
@@ -166,14 +175,30 @@ def _sentence_pool(piaf_dir: Path) -> list[_PoolSentence]:
     return pool
 
 
+@dataclass
+class _Story:
+    names: list[str]
+    sentences: list[str]
+
+
 class _Writer:
     def __init__(self, rng: random.Random, pool: list[_PoolSentence]) -> None:
         self.rng = rng
         self.pool = pool
         self.invented = _InventedWords(rng)
+        self.story: _Story | None = None  # the story being written, when there are stories
+
+    def _invented(self) -> str:
+        story = self.story
+        if story is not None and self.rng.random() < STORY_NAME_RATE:
+            return self.rng.choice(story.names)
+        return self.invented.draw()
 
     def sentence(self) -> str:
         rng = self.rng
+        story = self.story
+        if story is not None and story.sentences and rng.random() < STORY_REPEAT_RATE:
+            return rng.choice(story.sentences)
         base = rng.choice(self.pool)
         pieces = list(base.pieces)
         replaceable = list(base.replaceable)
@@ -188,10 +213,13 @@ class _Writer:
                 i + shift for i in other.replaceable if i >= join
             ]
         for i in replaceable:
-            if rng.random() < SUBSTITUTION_RATE:
-                pieces[i] = self.invented.draw()
+            if rng.random() < (SUBSTITUTION_RATE if story is None else STORY_SUBSTITUTION_RATE):
+                pieces[i] = self._invented()
         text = "".join(pieces).strip()
-        return text[:1].upper() + text[1:]
+        text = text[:1].upper() + text[1:]
+        if story is not None:
+            story.sentences.append(text)
+        return text
 
     def words(self, n: int) -> str:
         """A few content words (one invented), for titles and headings."""
@@ -200,7 +228,7 @@ class _Writer:
             s = self.rng.choice(self.pool)
             if s.replaceable:
                 chosen.append(s.pieces[self.rng.choice(s.replaceable)])
-        chosen.insert(self.rng.randrange(n), self.invented.draw())
+        chosen.insert(self.rng.randrange(n), self._invented())
         text = " ".join(chosen)
         return text[:1].upper() + text[1:]
 
@@ -214,13 +242,24 @@ class _Writer:
         return Paragraph(text, 0, tuple(sentences))
 
 
-def synthetic_articles(n_sections: int, seed: int = 0, piaf_dir: Path = PIAF_DIR) -> list[Article]:
-    """About `n_sections` sections of French-like news text in articles of 2 to 8 sections."""
+def synthetic_articles(
+    n_sections: int, seed: int = 0, piaf_dir: Path = PIAF_DIR, *, stories: bool = False
+) -> list[Article]:
+    """About `n_sections` sections of French-like news text in articles of 2 to 8 sections;
+    with `stories`, in stories of about four articles sharing names and background."""
     rng = random.Random(seed)
     writer = _Writer(rng, _sentence_pool(piaf_dir))
     articles: list[Article] = []
+    recent: list[_Story] = []
     made = 0
     while made < n_sections:
+        if stories:
+            if not recent or rng.random() < STORY_NEW_RATE:
+                recent.append(_Story([writer.invented.draw() for _ in range(STORY_NAMES)], []))
+                del recent[:-STORY_RECENT]
+                writer.story = recent[-1]
+            else:
+                writer.story = rng.choice(recent)
         title = writer.words(rng.randint(4, 7))
         count = min(rng.randint(2, 8), n_sections - made)
         sections = []
@@ -268,4 +307,100 @@ def synthetic_questions(
         if noisy:
             question = add_noise(question, rng)
         out.append(SyntheticQuestion(question, article.id, s))
+    return out
+
+
+# -- long queries ---------------------------------------------------------------------------
+#
+# What a user pastes: a headline and a few sentences of the article, never verbatim. Each
+# query is the article's title plus 2 or 3 of its sentences, in shuffled order, with a
+# share of the content words dropped, a share replaced by a neighbour (a corpus word with
+# the same first four letters: "gouvernement" for "gouverneur") or by any corpus word, and
+# a typo in some of the long words that remain.
+
+LONG_DROP_RATE = 0.15  # content words left out
+LONG_REPLACE_RATE = 0.15  # content words replaced (a neighbour, else any corpus word)
+LONG_TYPO_RATE = 0.12  # remaining long words given a typo
+LONG_MIN_WORDS, LONG_MAX_WORDS = 30, 100
+
+
+@dataclass(frozen=True)
+class LongQuery:
+    question: str
+    article: str  # article id: a hit on any of its sections is right
+
+
+def _neighbours(articles: list[Article]) -> tuple[dict[str, list[str]], list[str]]:
+    """Content words by their first four folded letters, and all of them (with repeats,
+    so a random pick follows the corpus's frequencies)."""
+    by_prefix: dict[str, set[str]] = defaultdict(set)
+    every: list[str] = []
+    for article in articles:
+        for sentence in article.sentences:
+            for w in _WORD_PIECES.findall(sentence.text):
+                if len(w) >= 4 and fold(w) not in FRENCH_STOP_WORDS:
+                    by_prefix[fold(w)[:4]].add(w)
+                    every.append(w)
+    return {k: sorted(v) for k, v in by_prefix.items()}, every
+
+
+def _blur(
+    text: str,
+    rng: random.Random,
+    prefixes: dict[str, list[str]],
+    every: list[str],
+    rates: tuple[float, float, float],
+) -> str:
+    drop, replace, typos = rates
+    out = []
+    for piece in _WORD_PIECES.split(text):
+        if (
+            not piece
+            or not piece[0].isalpha()
+            or len(piece) < 4
+            or fold(piece) in FRENCH_STOP_WORDS
+        ):
+            out.append(piece)
+            continue
+        roll = rng.random()
+        if roll < drop:
+            continue
+        if roll < drop + replace:
+            near = [w for w in prefixes.get(fold(piece)[:4], ()) if fold(w) != fold(piece)]
+            piece = rng.choice(near) if near and rng.random() < 0.5 else rng.choice(every)
+        elif len(piece) >= 6 and rng.random() < typos:
+            piece = typo(piece, rng)
+        out.append(piece)
+    return " ".join("".join(out).split())
+
+
+def long_queries(
+    articles: list[Article],
+    n: int,
+    seed: int = 0,
+    *,
+    words: tuple[int, int] = (LONG_MIN_WORDS, LONG_MAX_WORDS),
+    rates: tuple[float, float, float] = (LONG_DROP_RATE, LONG_REPLACE_RATE, LONG_TYPO_RATE),
+    title_share: float = 1.0,
+) -> list[LongQuery]:
+    """`n` queries of `words` words (cut to the maximum), each 2-3 blurred sentences of
+    one article, with its title in `title_share` of them. `rates`: drop, replace, typo."""
+    rng = random.Random(seed)
+    prefixes, every = _neighbours(articles)
+    out: list[LongQuery] = []
+    while len(out) < n:
+        article = rng.choice(articles)
+        sentences = [s.text for s in article.sentences]
+        if len(sentences) < 2:
+            continue
+        chosen = rng.sample(sentences, min(len(sentences), rng.randint(2, 3)))
+        units = [article.title, *chosen] if rng.random() < title_share else chosen
+        rng.shuffle(units)
+        text = " ".join(_blur(u, rng, prefixes, every, rates) for u in units)
+        count = len(text.split())
+        if count < words[0]:
+            continue
+        if count > words[1]:
+            text = " ".join(text.split()[: words[1]])
+        out.append(LongQuery(text, article.id))
     return out

@@ -6,7 +6,15 @@ import bm25s
 import numpy as np
 import pytest
 
-from bot.ask.index import QueryTerm, SearchIndex, Vocabulary
+from bot.ask import index as index_module
+from bot.ask.index import (
+    LONG_FROM,
+    LONG_TO,
+    QueryTerm,
+    SearchIndex,
+    Vocabulary,
+    long_query_share,
+)
 from bot.ask.postings import bm25_scores, build_postings, idf, length_norm
 from bot.corpus.model import Article, Paragraph, Section, Sentence
 from bot.corpus.text import fold, split_sentences, stem
@@ -191,3 +199,69 @@ def test_bm25_weights_are_those_of_bm25s() -> None:
         idfs = {term: float(idf(df[term : term + 1], len(docs))[0])}
         got = bm25_scores(ours, {term: 1.0}, idfs, norm, len(docs))
         np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+# -- long queries -------------------------------------------------------------------------
+
+PECHEURS = (
+    "Les pêcheurs déplacés par la retenue réclament toujours des indemnités à l'État. "
+    "Leurs villages ont été reconstruits sur les collines autour du lac."
+)
+SECHERESSE = (
+    "La sécheresse a fait baisser le niveau du lac de six mètres cette année. "
+    "Les turbines tournent au ralenti et les délestages se multiplient."
+)
+KOSSOU = _article(
+    "kossou",
+    "Le barrage de Kossou",
+    {
+        "": "Le barrage de Kossou, sur le Bandama, alimente le pays en électricité depuis 1972.",
+        "Les pêcheurs": PECHEURS,
+        "La sécheresse": SECHERESSE,
+    },
+)
+# A follow-up that repeats the background of the story in one section, as news does.
+FOLLOW_UP = _article(
+    "suite",
+    "Le lac baisse encore",
+    {
+        "": f"Un an après, rien n'a changé. {PECHEURS} {SECHERESSE}",
+        "Les filets": "Les filets sont vendus au marché de la ville.",
+    },
+)
+PASTED = f"Le barrage de Kossou sur le Bandama. {SECHERESSE} {PECHEURS}"
+
+
+def test_a_pasted_paragraph_finds_its_article_not_a_follow_up_that_repeats_its_words() -> None:
+    index = SearchIndex([KOSSOU, FOLLOW_UP, *ARTICLES])
+    assert long_query_share(len({t.term for t in index.analyse(PASTED) if t.term})) == 1.0
+    hits = index.search(index.analyse(PASTED), k=3, question=PASTED)
+    assert index.passages[hits[0].passage].article.id == "kossou"
+
+
+def test_a_pasted_paragraph_hits_each_article_once_by_its_best_section() -> None:
+    index = SearchIndex([KOSSOU, FOLLOW_UP, *ARTICLES])
+    hits = index.search(index.analyse(PASTED), k=3, question=PASTED)
+    articles = [index.passages[h.passage].article.id for h in hits]
+    assert articles[:2] == ["kossou", "suite"]
+    assert len(set(articles)) == len(articles)
+
+
+def test_a_question_is_untouched_by_the_long_query_weights(
+    index: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = "Quel est le prix du cacao au marché de la ville ?"
+    before = index.search(index.analyse(question), k=5, question=question)
+    monkeypatch.setattr(index_module, "LONG_ARTICLE_WEIGHT", 50.0)
+    monkeypatch.setattr(index_module, "LONG_BIGRAM_WEIGHT", 5.0)
+    monkeypatch.setattr(index_module, "LONG_PRECISION_SCALE", 0.0)
+    monkeypatch.setattr(index_module, "LONG_CANDIDATES", 1)
+    assert index.search(index.analyse(question), k=5, question=question) == before
+
+
+def test_queries_count_as_long_gradually_by_their_matched_terms() -> None:
+    shares = [long_query_share(n) for n in range(LONG_TO + 5)]
+    assert shares[: LONG_FROM + 1] == [0.0] * (LONG_FROM + 1)
+    assert shares[LONG_TO:] == [1.0] * 5
+    assert shares == sorted(shares)
+    assert 0.0 < long_query_share((LONG_FROM + LONG_TO) // 2) < 1.0

@@ -14,6 +14,11 @@ Each signal is divided by its best score before the linear fusion, so the weight
 same on a tiny corpus and a huge one. Query cost follows the postings of the question's
 terms plus a fixed number of candidates.
 
+A long query (a pasted headline and lead, an abstract: 30 to 100 words) is weighed
+otherwise: its words are spread over the sections of its article, so the article's BM25
+leads and the passage-level signals, tuned on questions, count for less (see
+`long_query_share`).
+
 Fuzziness also lives in the query analysis: a query word the corpus has never seen is
 corrected against the corpus vocabulary with rapidfuzz (OSA distance), scanning only words
 of a similar length that start with the same letter.
@@ -64,6 +69,20 @@ FRAME_WEIGHT = 0.5
 MAX_QUERY_WORDS = 64
 # 4-grams saturate faster: a word's grams repeat with every repetition of the word.
 NGRAM_K1 = 0.5
+# Long queries, by their number of distinct matched terms: the weights above up to
+# LONG_FROM (PIAF's questions have at most 13 content words, 99% at most 10), the ones
+# below from LONG_TO (a 30-word query has about 18), linear in between. Tuned on long
+# queries of a generated 20,000-article corpus (benchmarks/long_queries.py, seed 1).
+LONG_FROM = 12
+LONG_TO = 24
+LONG_ARTICLE_WEIGHT = 3.0
+LONG_BIGRAM_WEIGHT = 0.0
+LONG_PRECISION_SCALE = 0.5  # of the 4-gram, proximity and fuzzy weights
+LONG_CANDIDATES = 20
+# From this share on, hits are articles, each by its best section: otherwise the runner-up
+# of a long query is a sibling section, and the answer's confidence (its margin over the
+# runner-up) sank with the article weight: answered 0.577 -> 0.540 of long queries.
+LONG_DISTINCT_SHARE = 0.5
 
 # Words that say what kind of answer is wanted rather than what it is about: in a question
 # they are frame far more often than topic, so they count for less (never for nothing).
@@ -99,6 +118,23 @@ class QueryTerm:
 class Hit:
     passage: int
     score: float
+
+
+def long_query_share(matched_terms: int) -> float:
+    """How long a query is, from 0 (a question) to 1 (a pasted paragraph), by its number
+    of distinct matched terms.
+
+    A long query's words come from several sections of its article, and the passage-level
+    signals reward instead the one section, of any article, where most of them meet: on
+    headline-and-sentences queries at 20,000 articles, raising the article's weight from 1
+    to 3 and dropping bigrams took top-1 from 0.977 to 0.992 (0.880 to 0.937 without the
+    headline), and the precision signals on 20 candidates, not 50, cost half as much.
+    """
+    return min(1.0, max(0.0, (matched_terms - LONG_FROM) / (LONG_TO - LONG_FROM)))
+
+
+def _blend(question: float, long: float, share: float) -> float:
+    return question + share * (long - question)
 
 
 def max_edits(word: str) -> int:
@@ -442,6 +478,7 @@ class SearchIndex:
         data = self.data
         n_passages = len(self.passages)
         word_idf = _idfs(data.word_df, weights, self._n)
+        long = long_query_share(len(weights))
         # Dead passages (removed articles) are zeroed before each signal is normalised,
         # so the scores are those of an index rebuilt without them.
         dead, dead_articles = self._dead, self._dead_articles
@@ -449,10 +486,11 @@ class SearchIndex:
             bm25_scores(data.word_postings, weights, word_idf, self._word_norm, n_passages),
             dead,
         )
-        bigrams = self._query_bigrams(words, terms)
+        bigram_weight = _blend(BIGRAM_WEIGHT, LONG_BIGRAM_WEIGHT, long)
+        bigrams = self._query_bigrams(words, terms) if bigram_weight > 0 else {}
         if bigrams:
             bigram_idf = _idfs(data.bigram_df, bigrams, self._n)
-            first += BIGRAM_WEIGHT * _normalised(
+            first += bigram_weight * _normalised(
                 bm25_scores(
                     data.bigram_postings, bigrams, bigram_idf, self._bigram_norm, n_passages
                 ),
@@ -462,21 +500,27 @@ class SearchIndex:
         articles = bm25_scores(
             data.article_postings, weights, article_idf, self._article_norm, len(self._slots)
         )
-        first += ARTICLE_WEIGHT * _normalised(articles, dead_articles)[self._passage_article]
+        article_weight = _blend(ARTICLE_WEIGHT, LONG_ARTICLE_WEIGHT, long)
+        first += article_weight * _normalised(articles, dead_articles)[self._passage_article]
         if dead is not None:
             first[dead] = 0
 
-        candidates = _top(first, CANDIDATES)
+        candidates = _top(first, max(k, round(_blend(CANDIDATES, LONG_CANDIDATES, long))))
         candidates = candidates[first[candidates] > 0]
         if not len(candidates):
             return []
         score = first[candidates].astype(np.float64)
-        score += NGRAM_WEIGHT * _normalised(self._ngram_scores(candidates, words))
-        idf_weights = {s: w * self._idf(int(self._df[s])) for s, w in weights.items()}
-        score += PROXIMITY_WEIGHT * _normalised(self._proximity(candidates, idf_weights))
-        score += FUZZY_WEIGHT * _normalised(self._fuzzy(candidates, words))
-        order = np.argsort(-score, kind="stable")[:k]
-        return [Hit(int(candidates[i]), float(score[i])) for i in order]
+        precision = _blend(1.0, LONG_PRECISION_SCALE, long)
+        if precision > 0:
+            score += precision * NGRAM_WEIGHT * _normalised(self._ngram_scores(candidates, words))
+            idf_weights = {s: w * self._idf(int(self._df[s])) for s, w in weights.items()}
+            proximity = _normalised(self._proximity(candidates, idf_weights))
+            score += precision * PROXIMITY_WEIGHT * proximity
+            score += precision * FUZZY_WEIGHT * _normalised(self._fuzzy(candidates, words))
+        order = np.argsort(-score, kind="stable")
+        if long >= LONG_DISTINCT_SHARE:
+            order = _first_per_group(order, self._passage_article[candidates[order]])
+        return [Hit(int(candidates[i]), float(score[i])) for i in order[:k]]
 
     def passages_with(self, word: str, limit: int) -> list[int]:
         """Up to `limit` live passages whose words include `word`'s stem, in corpus order."""
@@ -609,6 +653,12 @@ def _best_window(positions: list[int], stems: list[int], weight: np.ndarray) -> 
             lo += 1
         best = max(best, current)
     return float(best)
+
+
+def _first_per_group(order: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """`order` keeping only the first item of each group (`groups[i]` is order[i]'s)."""
+    _, first = np.unique(groups, return_index=True)
+    return order[np.sort(first)]
 
 
 def _idfs(df: np.ndarray, terms: Mapping[int, float], n_docs: int) -> dict[int, float]:
