@@ -50,6 +50,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
     monkeypatch.setenv("BRIEFBOT_DATA_DIR", str(tmp_path / "data"))
 
 
+pytest_plugins = ["tests.sources_fixtures"]
+
+
 @pytest.fixture(autouse=True)
 def _background_work_done() -> Iterator[None]:
     """A library derives actors and the timeline in a worker thread, and the program saves

@@ -3,10 +3,7 @@ answers from and the next digest lists once; the CLI drives the same commands.""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,13 +34,6 @@ FIRST = (
     "de protection, avec l'aide des comités de quartier.</p>"
 )
 ADMIN = CommandContext(ChannelRef("console", "local", "console"), user_id="admin")
-
-
-@pytest.fixture
-async def site() -> AsyncIterator[NewsSite]:
-    server = await NewsSite().start()
-    yield server
-    await server.stop()
 
 
 @pytest.mark.slow
@@ -81,19 +71,6 @@ async def test_a_new_feed_item_is_answerable_after_one_poll_and_in_the_next_dige
     assert reply.blocks[0].citation.article == new_id
     assert "2027" in reply.blocks[0].text
     assert [a.id for a in digest.articles].count(new_id) == 1
-
-
-@pytest.fixture
-def threaded_site() -> Iterator[NewsSite]:
-    """The site on its own loop in a thread, for the CLI's own asyncio.run."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = asyncio.run_coroutine_threadsafe(NewsSite().start(), loop).result(10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
 
 
 def test_the_cli_adds_lists_polls_and_removes_a_source(

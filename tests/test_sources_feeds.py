@@ -18,23 +18,6 @@ CONTENT = "".join(f"<p>{p}</p>" for p in paragraphs("Le barrage de Kandadji", 4)
 
 
 @pytest.fixture
-async def site() -> AsyncIterator[NewsSite]:
-    server = await NewsSite().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return tmp_path / "corpus"
-
-
-@pytest.fixture
 async def poller(db: Database, folder: Path, clock: Clock) -> AsyncIterator[SourcePoller]:
     made = poller_for(db, folder, clock)
     yield made

@@ -3,10 +3,8 @@ followed again without being removed and added back."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,23 +40,6 @@ def context(admin: bool) -> CommandContext:
         return admin
 
     return CommandContext(ChannelRef("slack", "T1", "C1"), user_id="U1", is_admin=is_admin)
-
-
-@pytest.fixture
-async def site() -> AsyncIterator[NewsSite]:
-    server = await NewsSite().start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return tmp_path / "corpus"
 
 
 @pytest.fixture
@@ -174,19 +155,6 @@ async def test_the_list_says_how_to_resume_a_paused_source(
     note = reply.blocks[0].note
     assert note is not None and "HTTP 404" in note
     assert f"/source resume {source.url}" in note
-
-
-@pytest.fixture
-def threaded_site() -> Iterator[NewsSite]:
-    """The site on its own loop in a thread, for the CLI's own asyncio.run."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = asyncio.run_coroutine_threadsafe(NewsSite().start(), loop).result(10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
 
 
 def test_the_cli_resumes_a_paused_source(

@@ -32,13 +32,6 @@ def items(site: NewsSite, n: int) -> list[dict[str, str]]:
     ]
 
 
-@pytest.fixture
-async def site() -> AsyncIterator[NewsSite]:
-    server = await NewsSite().start()
-    yield server
-    await server.stop()
-
-
 class Crash(BaseException):
     """The process dying: nothing of the poller catches it."""
 
